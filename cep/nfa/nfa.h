@@ -1,0 +1,84 @@
+#pragma once
+// The NFA of one rule's pattern, after Flink CEP's NFACompiler/NFA and Agrawal et al.,
+// "Efficient Pattern Matching over Event Streams" (SIGMOD 2008).
+//
+// An `Nfa` is immutable and shared by every key and thread; all per-key state (partial
+// matches and the shared buffer of their events) lives in an `NfaState` passed in by the
+// caller (engine/). Two entry points: an event arrived (Process) and time moved (AdvanceTime).
+//
+// CONTRACT between cep/ and engine/ (the parts below the marker are cep's own):
+// - Events of one key are passed to Process in event-time order (ties in arrival order).
+// - Process(state, e) first advances time to e->time (see AdvanceTime), then applies e.
+// - AdvanceTime(state, t): every partial match whose `within` window has closed
+//   (t >= start + within) is discarded, or reported as a MatchResult of kind kTimeout when
+//   the Nfa was compiled with report_timeouts; a partial match waiting on a trailing negation
+//   whose window closed is reported as a kMatch. Such results carry time = start + within.
+// - Matches of one call are appended in the order Flink would emit them.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cep/expr/expr.h"
+#include "cep/nfa/nfa_state.h"
+#include "cep/pattern.h"
+#include "core/event.h"
+#include "core/status.h"
+
+namespace vigil::cep {
+
+struct MatchResult {
+  enum class Kind : uint8_t { kMatch, kTimeout };
+  Kind kind = Kind::kMatch;
+  // Events bound to each pattern variable (index = Pattern::vars index), in match order.
+  std::vector<std::vector<EventPtr>> events;
+  // Final values of Pattern::captures and Pattern::aggs over all events of the match.
+  std::vector<Value> captures;
+  std::vector<AggAcc> aggs;
+  EventTime time;  // kMatch: last event's time (or start + within for a trailing negation);
+                   // kTimeout: start + within
+};
+
+struct NfaOptions {
+  bool report_timeouts = false;    // rule has `on timeout`
+  size_t max_partial_matches = 0;  // per key; 0 = unlimited. Oldest dropped beyond it.
+};
+
+// Per-key matching state (partial matches plus the shared buffer of their events) is
+// `NfaState`, defined in cep/nfa/nfa_state.h; callers own it and treat it as opaque.
+
+struct NfaStateStats {
+  size_t partial_matches = 0;
+  size_t buffered_events = 0;          // distinct events held by the shared buffer
+  uint64_t dropped_partial_matches = 0;  // cumulative, by max_partial_matches
+};
+
+class Nfa {
+ public:
+  // Compiles a pattern. Errors: InvalidArgument for patterns the compiler cannot express
+  // (the binder should have rejected them first).
+  static absl::StatusOr<std::shared_ptr<const Nfa>> Compile(const Pattern& pattern,
+                                                            NfaOptions options);
+  ~Nfa();
+
+  std::unique_ptr<NfaState> NewState() const;
+  void Process(NfaState& state, const EventPtr& event, std::vector<MatchResult>* out) const;
+  void AdvanceTime(NfaState& state, EventTime now, std::vector<MatchResult>* out) const;
+  // True when the state holds no partial match beyond the start state (the key may be freed).
+  bool IsIdle(const NfaState& state) const;
+  NfaStateStats Stats(const NfaState& state) const;
+
+  const Pattern& pattern() const;
+  // `vigil explain`: states and edges as text, or as Graphviz dot.
+  std::string ToText() const;
+  std::string ToDot() const;
+
+  // ---- cep's own below ----
+  struct Impl;
+
+ private:
+  explicit Nfa(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil::cep

@@ -1,0 +1,40 @@
+#pragma once
+// The `vigil` subcommands (spec/cli.md). Each returns the process exit code:
+// 0 success; 1 rules errors; 2 usage errors; 3 runtime failure.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vigil::app {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRulesError = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitRuntime = 3;
+
+struct CheckOptions {
+  std::vector<std::string> files;
+};
+int CheckCommand(const CheckOptions& opts);
+
+struct RunOptions {
+  std::vector<std::string> files;
+  std::vector<std::string> inputs;  // "STREAM=PATH" (PATH "-" = standard input)
+  std::string output;               // "" = standard output
+  std::string dead_letter;          // "" = standard error
+  int parallelism = 0;              // 0 = number of cores
+  std::string state_dir;
+  std::string checkpoint_interval = "10s";
+  std::string metrics;              // HOST:PORT or ""
+  uint64_t max_partial_matches = 0; // 0 = unlimited
+};
+int RunCommand(const RunOptions& opts);
+
+struct ExplainOptions {
+  std::vector<std::string> files;
+  std::string rule;             // "" = every pattern rule
+  std::string format = "text";  // text | dot
+};
+int ExplainCommand(const ExplainOptions& opts);
+
+}  // namespace vigil::app

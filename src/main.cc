@@ -1,0 +1,48 @@
+// The `vigil` program: the composition root. Parses the command line (CLI11) and dispatches
+// to the subcommands in src/*_cmd.cc.
+#include <cstdio>
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "src/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace vigil::app;
+  CLI::App app{"vigil: complex event processing and real-time monitoring"};
+  app.require_subcommand(1);
+
+  CheckOptions check;
+  auto* check_cmd = app.add_subcommand("check", "Parse and type-check rules files");
+  check_cmd->add_option("files", check.files, "rules files (*.vgl)")->required();
+
+  RunOptions run;
+  auto* run_cmd = app.add_subcommand("run", "Run rules as a streaming job on this machine");
+  run_cmd->add_option("files", run.files, "rules files (*.vgl)")->required();
+  run_cmd->add_option("--input", run.inputs, "STREAM=PATH (PATH '-' = standard input)");
+  run_cmd->add_option("--output", run.output, "default output for rules without `to`");
+  run_cmd->add_option("--dead-letter", run.dead_letter, "invalid and late events");
+  run_cmd->add_option("--parallelism", run.parallelism, "worker threads")->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--state", run.state_dir, "state and checkpoint directory");
+  run_cmd->add_option("--checkpoint-interval", run.checkpoint_interval, "e.g. 10s");
+  run_cmd->add_option("--metrics", run.metrics, "HOST:PORT to serve /metrics");
+  run_cmd->add_option("--max-partial-matches", run.max_partial_matches,
+                      "per rule and key; 0 = unlimited");
+
+  ExplainOptions explain;
+  auto* explain_cmd = app.add_subcommand("explain", "Show a rule's compiled NFA");
+  explain_cmd->add_option("files", explain.files, "rules files (*.vgl)")->required();
+  explain_cmd->add_option("--rule", explain.rule, "rule name");
+  explain_cmd->add_option("--format", explain.format, "text | dot")
+      ->check(CLI::IsMember({"text", "dot"}));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  if (*check_cmd) return CheckCommand(check);
+  if (*run_cmd) return RunCommand(run);
+  if (*explain_cmd) return ExplainCommand(explain);
+  return kExitUsage;
+}
