@@ -115,7 +115,12 @@ void Value::AppendJson(std::string* out) const {
         out->append("null");
         return;
       }
-      out->append(ToString());
+      {
+        // Keep floats floats through a JSON round trip: 900.0, not 900 (language.md §8).
+        size_t start = out->size();
+        out->append(ToString());
+        if (out->find_first_of(".e", start) == std::string::npos) out->append(".0");
+      }
       return;
     default: out->append(ToString()); return;
   }

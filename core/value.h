@@ -71,7 +71,8 @@ class Value {
   // Text form used in templates: numbers in shortest exact form ("0.5", "900", "1e+21"),
   // strings raw, null as "null", timestamps as integer milliseconds.
   std::string ToString() const;
-  // JSON form: strings quoted and escaped.
+  // JSON form: strings quoted and escaped; floats always show a fraction or exponent ("900.0",
+  // "0.5", "1e+21"); NaN and infinities, which JSON cannot hold, as null.
   void AppendJson(std::string* out) const;
 
  private:

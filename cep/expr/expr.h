@@ -11,8 +11,17 @@
 // - `and` / `or` use SQL three-valued logic where null is "unknown"; the result of a condition
 //   counts as true only if it is the bool `true`.
 // - `=~` is an unanchored RE2 search; the regex is a string literal compiled by the binder.
+//   `=~` and `!~` on null are both false; so are `in` and `not in` with a null left operand.
+//   `not in` is true iff no item equals the operand (null items equal nothing).
+// - Integer overflow (+ - * unary minus, abs) yields null. Comparisons of incomparable types
+//   (rejected by the binder) or with NaN are false, `!=` included.
+// - Functions: null arguments give null (coalesce excepted); lower/upper map ASCII letters
+//   only; len counts UTF-8 code points; min/max of int and float give float.
+// - Aggregates: count(v) over no events is 0; sum/avg/min/max over no non-null value is null;
+//   sum of ints is int (float if it overflows), of floats float; avg is float.
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/value.h"
@@ -104,6 +113,9 @@ class Expr {
   // Compiles an RE2 pattern; returns its index, or -1 with *error set if it does not compile.
   int32_t AddRegex(const std::string& pattern, std::string* error);
   void set_root(int32_t r) { root_ = r; }
+  // Optional debug name of a node (e.g. "amount", "small.amount"), used only by ToString();
+  // without one a leaf renders by index: `$3` (field), `capture[1]`, `local[0]`, `agg[2]`.
+  void set_name(int32_t node, std::string name);
 
   int32_t root() const { return root_; }
   Type type() const { return nodes_[root_].type; }
@@ -114,14 +126,19 @@ class Expr {
   // A condition holds iff it evaluates to the bool true.
   bool Test(const EvalEnv& env) const;
 
-  // Debug rendering for `vigil explain`: "(f0 == 'a')".
+  // Debug rendering for `vigil explain`: "($0 == 'a')", or "(country == 'a')" with names.
   std::string ToString() const;
 
  private:
   Value EvalNode(int32_t i, const EvalEnv& env) const;
+  bool TestNode(int32_t i, const EvalEnv& env) const;
+  const Value& Operand(int32_t i, const EvalEnv& env, Value* tmp) const;
+  Value Call(const ExprNode& n, const EvalEnv& env) const;
+  void Render(int32_t i, std::string* out) const;
   std::vector<ExprNode> nodes_;
   std::vector<Value> consts_;
   std::vector<std::unique_ptr<re2::RE2>> regexes_;
+  std::vector<std::string> names_;  // debug names by node; may be shorter than nodes_
   int32_t root_ = -1;
 };
 

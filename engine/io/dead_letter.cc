@@ -1,0 +1,130 @@
+#include "engine/io/dead_letter.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "simdjson.h"
+
+namespace vigil::engine {
+
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 if invalid.
+size_t Utf8SeqLen(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  size_t n;
+  uint32_t cp;
+  if ((c & 0xE0) == 0xC0) {
+    n = 2;
+    cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    n = 3;
+    cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    n = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i + k) & 0x3F);
+  }
+  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+}  // namespace
+
+void AppendJsonStringSanitized(std::string_view s, std::string* out) {
+  if (simdjson::validate_utf8(s.data(), s.size())) {
+    AppendJsonString(s, out);
+    return;
+  }
+  std::string clean;
+  clean.reserve(s.size() + 8);
+  for (size_t i = 0; i < s.size();) {
+    size_t n = Utf8SeqLen(s, i);
+    if (n == 0) {
+      clean.append("\xEF\xBF\xBD");
+      ++i;
+    } else {
+      clean.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  AppendJsonString(clean, out);
+}
+
+absl::StatusOr<std::unique_ptr<DeadLetterWriter>> DeadLetterWriter::Open(const std::string& path) {
+  if (path.empty()) {
+    return std::unique_ptr<DeadLetterWriter>(new DeadLetterWriter(stderr, false, true, "<stderr>"));
+  }
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) {
+    return absl::InternalError(
+        absl::StrCat("cannot open dead-letter output '", path, "': ", std::strerror(errno)));
+  }
+  std::setvbuf(f, nullptr, _IOFBF, 1 << 16);
+  return std::unique_ptr<DeadLetterWriter>(new DeadLetterWriter(f, true, false, path));
+}
+
+DeadLetterWriter::DeadLetterWriter(std::FILE* f, bool own, bool line_buffered, std::string path)
+    : file_(f), own_(own), line_buffered_(line_buffered), path_(std::move(path)) {}
+
+DeadLetterWriter::DeadLetterWriter(std::string* sink) : string_sink_(sink) {}
+
+DeadLetterWriter::~DeadLetterWriter() {
+  if (own_ && file_ != nullptr) std::fclose(file_);
+}
+
+absl::Status DeadLetterWriter::Put() {
+  line_.push_back('\n');
+  if (string_sink_ != nullptr) {
+    string_sink_->append(line_);
+    return absl::OkStatus();
+  }
+  if (std::fwrite(line_.data(), 1, line_.size(), file_) != line_.size()) {
+    return absl::InternalError(
+        absl::StrCat("cannot write dead-letter output '", path_, "': ", std::strerror(errno)));
+  }
+  if (line_buffered_) std::fflush(file_);
+  return absl::OkStatus();
+}
+
+absl::Status DeadLetterWriter::WriteInvalid(std::string_view stream, std::string_view reason,
+                                            uint64_t line, std::string_view input) {
+  line_.assign("{\"kind\":\"invalid\",\"stream\":");
+  AppendJsonString(stream, &line_);
+  line_.append(",\"reason\":");
+  AppendJsonStringSanitized(reason, &line_);
+  absl::StrAppend(&line_, ",\"line\":", line, ",\"input\":");
+  AppendJsonStringSanitized(input, &line_);
+  line_.push_back('}');
+  return Put();
+}
+
+absl::Status DeadLetterWriter::WriteLate(std::string_view stream, const Event& e, Watermark wm) {
+  line_.assign("{\"kind\":\"late\",\"stream\":");
+  AppendJsonString(stream, &line_);
+  absl::StrAppend(&line_, ",\"time\":", e.time.ms, ",\"watermark\":", wm.ms,
+                  ",\"line\":", e.seq & ((uint64_t{1} << 48) - 1), ",\"event\":");
+  line_.append(e.raw);
+  line_.push_back('}');
+  return Put();
+}
+
+absl::Status DeadLetterWriter::Flush() {
+  if (file_ != nullptr && std::fflush(file_) != 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot write dead-letter output '", path_, "': ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace vigil::engine

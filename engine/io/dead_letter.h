@@ -1,0 +1,49 @@
+#pragma once
+// The dead-letter output (cli.md `--dead-letter`, default standard error): one JSON object per
+// line for every invalid event, and for late events of streams without `late to`:
+//   {"kind":"invalid","stream":"txn","reason":"line 3: ...","line":3,"input":"<the line>"}
+//   {"kind":"late","stream":"txn","time":1000,"watermark":4999,"line":9,"event":{...}}
+// Invalid UTF-8 in an echoed input line is replaced by U+FFFD so the output stays JSON.
+//
+// Buffered; Flush() writes through. Thread-compatible.
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/event.h"
+#include "core/status.h"
+
+namespace vigil::engine {
+
+class DeadLetterWriter {
+ public:
+  // "" = standard error (flushed after every record so it interleaves with logs).
+  // Errors: Internal when the file cannot be created (with the path and strerror).
+  static absl::StatusOr<std::unique_ptr<DeadLetterWriter>> Open(const std::string& path);
+  // Writes into a caller-owned string (tests).
+  explicit DeadLetterWriter(std::string* sink);
+  ~DeadLetterWriter();
+
+  absl::Status WriteInvalid(std::string_view stream, std::string_view reason, uint64_t line,
+                            std::string_view input);
+  absl::Status WriteLate(std::string_view stream, const Event& e, Watermark wm);
+  absl::Status Flush();
+
+ private:
+  DeadLetterWriter(std::FILE* f, bool own, bool line_buffered, std::string path);
+  absl::Status Put();
+
+  std::FILE* file_ = nullptr;
+  bool own_ = false;
+  bool line_buffered_ = false;
+  std::string path_;
+  std::string* string_sink_ = nullptr;
+  std::string line_;
+};
+
+// Appends `s` as a JSON string, replacing invalid UTF-8 sequences with U+FFFD.
+void AppendJsonStringSanitized(std::string_view s, std::string* out);
+
+}  // namespace vigil::engine

@@ -1,0 +1,68 @@
+#include "engine/time/watermark.h"
+
+#include <algorithm>
+
+namespace vigil::engine {
+
+WatermarkTracker::WatermarkTracker(Duration out_of_order, std::optional<Duration> idle_after,
+                                   int partitions)
+    : out_of_order_(out_of_order), idle_after_(idle_after), parts_(std::max(partitions, 1)) {}
+
+bool WatermarkTracker::Observe(int partition, EventTime t) {
+  Partition& p = parts_[partition];
+  bool was_active = p.state == State::kActive;
+  p.state = State::kActive;
+  if (t <= p.max_seen && was_active) return false;
+  p.max_seen = std::max(p.max_seen, t);
+  // Fast path: a single partition.
+  if (parts_.size() == 1) {
+    EventTime wm = p.max_seen - out_of_order_ - Duration(1);
+    if (p.max_seen == EventTime::Min()) return false;
+    if (wm.ms > current_.ms) {
+      current_ = Watermark(wm.ms);
+      return true;
+    }
+    return false;
+  }
+  return Recompute();
+}
+
+bool WatermarkTracker::MarkEnded(int partition) {
+  parts_[partition].state = State::kEnded;
+  return Recompute();
+}
+
+bool WatermarkTracker::MarkIdle(int partition) {
+  if (parts_[partition].state != State::kActive) return false;
+  parts_[partition].state = State::kIdle;
+  return Recompute();
+}
+
+bool WatermarkTracker::Recompute() {
+  bool any_active = false;
+  bool any_idle = false;
+  int64_t wm = Watermark::Max().ms;
+  for (const Partition& p : parts_) {
+    if (p.state == State::kEnded) continue;
+    if (p.state == State::kIdle) {
+      any_idle = true;
+      continue;
+    }
+    any_active = true;
+    int64_t pw = p.max_seen == EventTime::Min()
+                     ? Watermark::Min().ms
+                     : (p.max_seen - out_of_order_ - Duration(1)).ms;
+    wm = std::min(wm, pw);
+  }
+  if (!any_active) {
+    if (any_idle) return false;  // all idle: hold the watermark where it is
+    wm = Watermark::Max().ms;
+  }
+  if (wm > current_.ms) {
+    current_ = Watermark(wm);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace vigil::engine

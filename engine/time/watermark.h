@@ -1,0 +1,59 @@
+#pragma once
+// Per-stream event-time watermarks (language.md §7), after Flink's bounded-out-of-orderness
+// watermarks: each source partition's watermark is (max event time seen - out-of-order bound
+// - 1ms); the stream's watermark is the minimum over its active partitions. A partition that
+// has ended stops holding the watermark back; when all have ended the watermark is +infinity.
+// A partition marked idle (`idle after D`: silent for D of processing time, decided by the
+// caller who owns the clock) is ignored until it delivers an event again. The watermark never
+// moves backwards.
+//
+// An event is late iff its time <= the current watermark when it arrives.
+//
+// Thread-compatible.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "core/time.h"
+
+namespace vigil::engine {
+
+class WatermarkTracker {
+ public:
+  // `partitions` >= 1 source partitions (one per input for now).
+  explicit WatermarkTracker(Duration out_of_order, std::optional<Duration> idle_after = {},
+                            int partitions = 1);
+
+  // True when an event at `t` arriving now is late (t <= current watermark).
+  bool IsLate(EventTime t) const { return current_.Covers(t); }
+
+  // Records an event of `partition` (which becomes active again if idle). Returns true when
+  // the stream's watermark advanced. Late events must not be observed (they would not move
+  // the watermark anyway).
+  bool Observe(int partition, EventTime t);
+
+  // The partition has ended (bounded input). Returns true when the watermark advanced.
+  bool MarkEnded(int partition);
+  // The partition has been silent for idle_after(); it no longer holds the watermark back.
+  bool MarkIdle(int partition);
+
+  Watermark current() const { return current_; }
+  std::optional<Duration> idle_after() const { return idle_after_; }
+  Duration out_of_order() const { return out_of_order_; }
+  int partitions() const { return static_cast<int>(parts_.size()); }
+
+ private:
+  enum class State : uint8_t { kActive, kIdle, kEnded };
+  struct Partition {
+    EventTime max_seen = EventTime::Min();
+    State state = State::kActive;
+  };
+  bool Recompute();
+
+  Duration out_of_order_;
+  std::optional<Duration> idle_after_;
+  std::vector<Partition> parts_;
+  Watermark current_ = Watermark::Min();
+};
+
+}  // namespace vigil::engine

@@ -1,0 +1,331 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `vigil run` (spec/cli.md): exit codes, standard output holding only
+records, the dead-letter output, inputs from files, standard input and `from`, sinks.
+
+Usage: test_run_basic.py --vigil PATH [--root REPO] [--filter TEXT]
+Prints one line per failing test, then `N passed, M failed`; exits nonzero on failure.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import traceback
+
+RULES = """\
+stream txn (card string, amount float, at timestamp)
+  event time at
+  out of order 1s
+
+rule card_testing
+  from txn
+  partition by card
+  pattern small -> large
+  define small as amount < 1.00, large as amount >= 500
+  within 10m
+  emit first = small.amount, total = large.amount
+  labels { severity: "critical" }
+  annotations { summary: "card {card}: {first} then {total}" }
+"""
+
+EVENTS = [
+    {"card": "c1", "amount": 0.5, "at": 1000},
+    {"card": "c2", "amount": 0.7, "at": 1500},
+    {"card": "c1", "amount": 900, "at": 2000},
+    {"card": "c2", "amount": 10, "at": 2500},
+    {"card": "c2", "amount": 600.5, "at": 3000},
+]
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Ctx:
+    def __init__(self, vigil, root, tmp):
+        self.vigil, self.root, self.tmp = vigil, root, tmp
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def write(self, name, text):
+        p = self.path(name)
+        with open(p, "w") as f:
+            f.write(text)
+        return p
+
+    def events(self, name, events, extra_lines=()):
+        lines = [json.dumps(e) for e in events] + list(extra_lines)
+        return self.write(name, "\n".join(lines) + "\n")
+
+    def run(self, *args, stdin=None, cwd=None):
+        return subprocess.run([self.vigil, "run", *args], input=stdin, capture_output=True,
+                              text=True, timeout=60, cwd=cwd or self.tmp)
+
+
+def records(text):
+    out = []
+    for line in text.splitlines():
+        if line.strip():
+            out.append(json.loads(line))  # raises if anything but JSON is there
+    return out
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def expect_exit(p, code):
+    check(p.returncode == code,
+          f"exit {p.returncode}, expected {code}\nstdout: {p.stdout[-800:]}\nstderr: {p.stderr[-800:]}")
+
+
+@test
+def matches_on_stdout_only_records(c):
+    rules = c.write("r.vgl", RULES)
+    events = c.events("txn.jsonl", EVENTS)
+    p = c.run(rules, "--input", f"txn={events}", "--parallelism", "1")
+    expect_exit(p, 0)
+    recs = records(p.stdout)
+    check(len(recs) == 2, f"expected 2 records, got {recs}")
+    by_card = {r["key"]["card"]: r for r in recs}
+    r1 = by_card["c1"]
+    check(r1["rule"] == "card_testing" and r1["kind"] == "match", r1)
+    check(r1["time"] == 2000, r1)
+    check(r1["fields"] == {"first": 0.5, "total": 900}, r1["fields"])
+    check(r1["labels"]["alertname"] == "card_testing" and r1["labels"]["card"] == "c1"
+          and r1["labels"]["severity"] == "critical", r1["labels"])
+    check(r1["annotations"]["summary"] == "card c1: 0.5 then 900", r1["annotations"])
+    check(r1["events"]["small"][0] == EVENTS[0] and r1["events"]["large"][0] == EVENTS[2], r1)
+    check(len(r1["id"]) == 16, r1["id"])
+    check(by_card["c2"]["events"]["large"][0]["amount"] == 600.5, by_card["c2"])
+
+
+@test
+def ids_are_stable_across_runs(c):
+    rules = c.write("r.vgl", RULES)
+    events = c.events("txn.jsonl", EVENTS)
+    a = c.run(rules, "--input", f"txn={events}")
+    b = c.run(rules, "--input", f"txn={events}")
+    expect_exit(a, 0)
+    ids_a = sorted(r["id"] for r in records(a.stdout))
+    ids_b = sorted(r["id"] for r in records(b.stdout))
+    check(ids_a == ids_b and len(set(ids_a)) == 2, f"{ids_a} vs {ids_b}")
+
+
+@test
+def output_file_and_summary_on_stderr(c):
+    rules = c.write("r.vgl", RULES)
+    events = c.events("txn.jsonl", EVENTS)
+    out = c.path("out.jsonl")
+    p = c.run(rules, "--input", f"txn={events}", "--output", out)
+    expect_exit(p, 0)
+    check(p.stdout == "", f"stdout should be empty: {p.stdout!r}")
+    check(len(records(open(out).read())) == 2, "two records in --output")
+    check("5 events" in p.stderr and "2 matches" in p.stderr, p.stderr)
+
+
+@test
+def stdin_input(c):
+    rules = c.write("r.vgl", RULES)
+    data = "\n".join(json.dumps(e) for e in EVENTS) + "\n"
+    p = c.run(rules, "--input", "txn=-", stdin=data)
+    expect_exit(p, 0)
+    check(len(records(p.stdout)) == 2, p.stdout)
+
+
+@test
+def from_file_relative_to_rules_dir(c):
+    os.makedirs(c.path("rules"), exist_ok=True)
+    rules = c.write("rules/r.vgl", RULES.replace("  out of order 1s\n",
+                                                 "  out of order 1s\n  from file(path \"data/txn.jsonl\")\n"))
+    os.makedirs(c.path("rules/data"), exist_ok=True)
+    c.events("rules/data/txn.jsonl", EVENTS)
+    p = c.run(rules, cwd="/")
+    expect_exit(p, 0)
+    check(len(records(p.stdout)) == 2, p.stdout + p.stderr)
+
+
+@test
+def from_stdin_in_rules(c):
+    rules = c.write("r.vgl", RULES.replace("  out of order 1s\n", "  out of order 1s\n  from stdin\n"))
+    data = "\n".join(json.dumps(e) for e in EVENTS) + "\n"
+    p = c.run(rules, stdin=data)
+    expect_exit(p, 0)
+    check(len(records(p.stdout)) == 2, p.stdout + p.stderr)
+
+
+@test
+def dead_letter_file_invalid_and_late(c):
+    rules = c.write("r.vgl", RULES)
+    events = c.events("txn.jsonl", EVENTS + [{"card": "c3", "amount": 1, "at": 100}],
+                      extra_lines=['{"card": "c3", "amount": "lots", "at": 5000}', "oops"])
+    dead = c.path("dead.jsonl")
+    p = c.run(rules, "--input", f"txn={events}", "--dead-letter", dead)
+    expect_exit(p, 0)
+    check(len(records(p.stdout)) == 2, p.stdout)
+    dl = records(open(dead).read())
+    check(len(dl) == 3, f"dead letters: {dl}")
+    late = [d for d in dl if d["kind"] == "late"]
+    invalid = [d for d in dl if d["kind"] == "invalid"]
+    check(len(late) == 1 and late[0]["stream"] == "txn" and late[0]["time"] == 100
+          and late[0]["watermark"] == 1999 and late[0]["event"]["card"] == "c3", late)
+    check(len(invalid) == 2, invalid)
+    check(invalid[0] == {"kind": "invalid", "stream": "txn", "line": 7,
+                         "reason": "line 7: field 'amount': expected float, got string",
+                         "input": '{"card": "c3", "amount": "lots", "at": 5000}'}, invalid[0])
+    check(invalid[1]["line"] == 8 and invalid[1]["input"] == "oops", invalid[1])
+    check("1 late" in p.stderr and "2 invalid" in p.stderr, p.stderr)
+
+
+@test
+def dead_letter_defaults_to_stderr(c):
+    rules = c.write("r.vgl", RULES)
+    events = c.events("txn.jsonl", EVENTS, extra_lines=["[1]"])
+    p = c.run(rules, "--input", f"txn={events}")
+    expect_exit(p, 0)
+    check(len(records(p.stdout)) == 2, p.stdout)
+    dl = [json.loads(l) for l in p.stderr.splitlines() if l.startswith("{")]
+    check(len(dl) == 1 and dl[0]["reason"] == "line 6: not a JSON object", p.stderr)
+
+
+@test
+def late_to_and_timeout_sinks(c):
+    rules = c.write("r.vgl", RULES.replace("  out of order 1s\n", "  out of order 1s\n  late to late\n")
+                    .replace("within 10m", "within 1s").rstrip("\n")
+                    + "\n  on timeout to expired\n"
+                    + 'sink late file (path "late.jsonl")\nsink expired file (path "expired.jsonl")\n')
+    events = c.events("txn.jsonl", [
+        {"card": "a", "amount": 0.1, "at": 10000},
+        {"card": "b", "amount": 0.2, "at": 20000},
+        {"card": "a", "amount": 900, "at": 100},
+        {"card": "b", "amount": 900, "at": 20500},
+    ])
+    dead = c.path("dead.jsonl")
+    p = c.run(rules, "--input", f"txn={events}", "--dead-letter", dead)
+    expect_exit(p, 0)
+    check(open(dead).read() == "", "late events go to `late to`, not the dead letter")
+    late = records(open(c.path("late.jsonl")).read())
+    check(len(late) == 1 and late[0]["kind"] == "late" and late[0]["time"] == 100, late)
+    expired = records(open(c.path("expired.jsonl")).read())
+    check(len(expired) == 1 and expired[0]["kind"] == "timeout" and expired[0]["time"] == 11000
+          and expired[0]["key"] == {"card": "a"}, expired)
+    out = records(p.stdout)
+    check(len(out) == 1 and out[0]["kind"] == "match" and out[0]["key"] == {"card": "b"}, out)
+
+
+@test
+def rules_error_exit_1(c):
+    rules = c.write("r.vgl", RULES.replace("amount >= 500", "amout >= 500"))
+    events = c.events("txn.jsonl", EVENTS)
+    p = c.run(rules, "--input", f"txn={events}")
+    expect_exit(p, 1)
+    check("error" in p.stderr and "amout" in p.stderr, p.stderr)
+    check(p.stdout == "", p.stdout)
+
+
+@test
+def usage_errors_exit_2(c):
+    rules = c.write("r.vgl", RULES)
+    events = c.events("txn.jsonl", EVENTS)
+    p = c.run(rules, "--input", f"nosuch={events}")
+    expect_exit(p, 2)
+    check("unknown stream 'nosuch'" in p.stderr, p.stderr)
+    p = c.run(rules, "--input", "txn")
+    expect_exit(p, 2)
+    check("STREAM=PATH" in p.stderr, p.stderr)
+    p = c.run(rules)
+    expect_exit(p, 2)
+    check("stream 'txn'" in p.stderr and "no input" in p.stderr, p.stderr)
+    p = c.run(rules, "--input", f"txn={events}", "--no-such-flag")
+    expect_exit(p, 2)
+
+
+@test
+def runtime_errors_exit_3(c):
+    rules = c.write("r.vgl", RULES)
+    p = c.run(rules, "--input", f"txn={c.path('missing.jsonl')}")
+    expect_exit(p, 3)
+    check("missing.jsonl" in p.stderr, p.stderr)
+    kafka = c.write("k.vgl", RULES.replace(
+        "  out of order 1s\n", '  out of order 1s\n  from kafka(brokers "127.0.0.1:9092", topic "t")\n'))
+    p = c.run(kafka)
+    expect_exit(p, 3)
+    check("kafka" in p.stderr and "not supported" in p.stderr, p.stderr)
+    when = c.write("w.vgl", "stream m (host string, value float, at timestamp) event time at\n"
+                   "rule hot from m partition by host when value > 90\n")
+    events = c.events("m.jsonl", [{"host": "h", "value": 95, "at": 1}])
+    p = c.run(when, "--input", f"m={events}")
+    expect_exit(p, 3)
+    check("not supported" in p.stderr, p.stderr)
+
+
+@test
+def unimplemented_flags_warn_but_run(c):
+    rules = c.write("r.vgl", RULES)
+    events = c.events("txn.jsonl", EVENTS)
+    p = c.run(rules, "--input", f"txn={events}", "--state", c.path("state"),
+              "--checkpoint-interval", "5s", "--metrics", "127.0.0.1:9100", "--parallelism", "4")
+    expect_exit(p, 0)
+    check(len(records(p.stdout)) == 2, p.stdout)
+    check("--state" in p.stderr and "--metrics" in p.stderr and "warning" in p.stderr, p.stderr)
+
+
+@test
+def max_partial_matches(c):
+    rules = c.write("r.vgl", RULES)
+    evs = [{"card": "c", "amount": 0.1 * (i + 1), "at": 1000 + i} for i in range(5)]
+    evs.append({"card": "c", "amount": 700, "at": 2000})
+    events = c.events("txn.jsonl", evs)
+    p = c.run(rules.replace("r.vgl", "r.vgl"), "--input", f"txn={events}",
+              "--max-partial-matches", "2")
+    expect_exit(p, 0)
+    recs = records(p.stdout)
+    check(1 <= len(recs) <= 2, recs)
+
+
+@test
+def two_streams_two_inputs(c):
+    rules = c.write("r.vgl", RULES + """
+stream login (user string, ok bool, at timestamp) event time at
+rule brute from login partition by user pattern f{3} define f as not ok
+""")
+    events = c.events("txn.jsonl", EVENTS)
+    logins = c.events("login.jsonl", [{"user": "u", "ok": False, "at": t} for t in (1, 2, 3)])
+    p = c.run(rules, "--input", f"txn={events}", "--input", f"login={logins}")
+    expect_exit(p, 0)
+    recs = records(p.stdout)
+    check(sorted(r["rule"] for r in recs) == ["brute", "card_testing", "card_testing"], recs)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vigil", required=True)
+    ap.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))
+    ap.add_argument("--filter", default="")
+    args = ap.parse_args()
+    vigil = os.path.abspath(args.vigil)
+    passed = failed = 0
+    for fn in TESTS:
+        if args.filter not in fn.__name__:
+            continue
+        with tempfile.TemporaryDirectory(prefix="vigil-e2e-") as tmp:
+            try:
+                fn(Ctx(vigil, args.root, tmp))
+                passed += 1
+            except Exception as e:  # a failing test, not a crash of the runner
+                failed += 1
+                detail = str(e) if isinstance(e, AssertionError) else traceback.format_exc()
+                print(f"FAIL {fn.__name__}: {detail}")
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(0 if failed == 0 and passed > 0 else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+#include "engine/decode/event_decoder.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace vigil::engine {
+namespace {
+
+cep::StreamDef TxnStream() {
+  cep::StreamDef s;
+  s.name = "txn";
+  s.schema = Schema("txn");
+  s.schema.AddField(FieldDef{"card", {"card"}, Type::kString});
+  s.schema.AddField(FieldDef{"amount", {"amount"}, Type::kFloat});
+  s.schema.AddField(FieldDef{"n", {"n"}, Type::kInt});
+  s.schema.AddField(FieldDef{"ok", {"ok"}, Type::kBool});
+  s.schema.AddField(FieldDef{"geo.country", {"geo", "country"}, Type::kString});
+  s.schema.AddField(FieldDef{"geo.city", {"geo", "city"}, Type::kString});
+  s.schema.AddField(FieldDef{"at", {"at"}, Type::kTimestamp});
+  s.event_time_slot = 6;
+  return s;
+}
+
+class DecoderTest : public ::testing::Test {
+ protected:
+  DecoderTest() : stream_(TxnStream()), decoder_(stream_, 2) {}
+  absl::Status Decode(const std::string& line, uint64_t n = 3) {
+    event_ = Event();
+    return decoder_.Decode(line, n, /*padded=*/false, &event_);
+  }
+  std::string Reason(const std::string& line, uint64_t n = 3) {
+    absl::Status st = Decode(line, n);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << line;
+    return std::string(st.message());
+  }
+  cep::StreamDef stream_;
+  EventDecoder decoder_;
+  Event event_;
+};
+
+TEST_F(DecoderTest, DecodesAllTypes) {
+  ASSERT_TRUE(Decode(R"({"card":"4111","amount":12.5,"n":-7,"ok":true,"at":1700000000000})").ok());
+  EXPECT_EQ(event_.values[0], Value::String("4111"));
+  EXPECT_EQ(event_.values[1], Value::Float(12.5));
+  EXPECT_EQ(event_.values[2], Value::Int(-7));
+  EXPECT_EQ(event_.values[3], Value::Bool(true));
+  EXPECT_TRUE(event_.values[4].is_null());
+  EXPECT_EQ(event_.values[6], Value::Timestamp(EventTime(1700000000000)));
+  EXPECT_EQ(event_.time, EventTime(1700000000000));
+  EXPECT_EQ(event_.seq, 3u);
+  EXPECT_EQ(event_.stream, 2u);
+}
+
+TEST_F(DecoderTest, FloatAcceptsInteger) {
+  ASSERT_TRUE(Decode(R"({"amount":12,"at":1})").ok());
+  EXPECT_EQ(event_.values[1].type(), Type::kFloat);
+  EXPECT_EQ(event_.values[1].as_float(), 12.0);
+}
+
+TEST_F(DecoderTest, MissingAndNullAreNull) {
+  ASSERT_TRUE(Decode(R"({"card":null,"at":5})").ok());
+  for (int i = 0; i < 6; ++i) EXPECT_TRUE(event_.values[i].is_null()) << i;
+}
+
+TEST_F(DecoderTest, NestedFields) {
+  ASSERT_TRUE(Decode(R"({"geo":{"country":"FR","city":"Paris","zip":"75001"},"at":5})").ok());
+  EXPECT_EQ(event_.values[4], Value::String("FR"));
+  EXPECT_EQ(event_.values[5], Value::String("Paris"));
+  ASSERT_TRUE(Decode(R"({"geo":null,"at":5})").ok());
+  EXPECT_TRUE(event_.values[4].is_null());
+  EXPECT_EQ(Reason(R"({"geo":"FR","at":5})"),
+            "line 3: field 'geo.country': expected an object at 'geo', got string");
+}
+
+TEST_F(DecoderTest, UndeclaredKeysKeptInRaw) {
+  ASSERT_TRUE(Decode("  {\"card\":\"x\",\"extra\":[1,{\"y\":2}],\"at\":5}  \r").ok());
+  EXPECT_EQ(event_.raw, R"({"card":"x","extra":[1,{"y":2}],"at":5})");
+}
+
+TEST_F(DecoderTest, WrongTypes) {
+  EXPECT_EQ(Reason(R"({"amount":"12","at":1})"), "line 3: field 'amount': expected float, got string");
+  EXPECT_EQ(Reason(R"({"card":12,"at":1})"), "line 3: field 'card': expected string, got int");
+  EXPECT_EQ(Reason(R"({"ok":"true","at":1})"), "line 3: field 'ok': expected bool, got string");
+  EXPECT_EQ(Reason(R"({"n":true,"at":1})"), "line 3: field 'n': expected int, got bool");
+  EXPECT_EQ(Reason(R"({"n":[1],"at":1})"), "line 3: field 'n': expected int, got array");
+  EXPECT_EQ(Reason(R"({"card":{},"at":1})"), "line 3: field 'card': expected string, got object");
+}
+
+TEST_F(DecoderTest, FractionInIntField) {
+  EXPECT_EQ(Reason(R"({"n":2.5,"at":1})"), "line 3: field 'n': expected int, got float");
+  EXPECT_EQ(Reason(R"({"n":2.0,"at":1})"), "line 3: field 'n': expected int, got float");
+  EXPECT_EQ(Reason(R"({"n":18446744073709551615,"at":1})"),
+            "line 3: field 'n': integer out of range for int");
+}
+
+TEST_F(DecoderTest, NotAnObject) {
+  EXPECT_EQ(Reason("[1,2]", 7), "line 7: not a JSON object");
+  EXPECT_EQ(Reason("42", 7), "line 7: not a JSON object");
+  EXPECT_EQ(Reason("\"s\"", 7), "line 7: not a JSON object");
+  std::string r = Reason("{\"card\":", 8);
+  EXPECT_EQ(r.rfind("line 8: invalid JSON: ", 0), 0u) << r;
+  r = Reason("hello", 9);
+  EXPECT_EQ(r.rfind("line 9: invalid JSON: ", 0), 0u) << r;
+}
+
+TEST_F(DecoderTest, MissingEventTime) {
+  EXPECT_EQ(Reason(R"({"card":"x"})", 6), "line 6: missing event time field 'at'");
+  EXPECT_EQ(Reason(R"({"card":"x","at":null})", 6), "line 6: missing event time field 'at'");
+}
+
+TEST_F(DecoderTest, TimestampForms) {
+  ASSERT_TRUE(Decode(R"({"at":"2023-11-14T22:13:20Z"})").ok());
+  EXPECT_EQ(event_.time, EventTime(1700000000000));
+  ASSERT_TRUE(Decode(R"({"at":"2023-11-14T22:13:20.123Z"})").ok());
+  EXPECT_EQ(event_.time, EventTime(1700000000123));
+  ASSERT_TRUE(Decode(R"({"at":"2023-11-15T00:13:20.5+02:00"})").ok());
+  EXPECT_EQ(event_.time, EventTime(1700000000500));
+  EXPECT_EQ(Reason(R"({"at":"yesterday"})"),
+            "line 3: field 'at': invalid RFC 3339 timestamp \"yesterday\"");
+  EXPECT_EQ(Reason(R"({"at":1.5})"),
+            "line 3: field 'at': expected timestamp (integer milliseconds or RFC 3339 string), "
+            "got float");
+  EXPECT_EQ(Reason(R"({"at":true})"),
+            "line 3: field 'at': expected timestamp (integer milliseconds or RFC 3339 string), "
+            "got bool");
+}
+
+TEST(Rfc3339Test, Parses) {
+  int64_t ms = 0;
+  EXPECT_TRUE(ParseRfc3339("1970-01-01T00:00:00Z", &ms));
+  EXPECT_EQ(ms, 0);
+  EXPECT_TRUE(ParseRfc3339("1970-01-01t00:00:01z", &ms));
+  EXPECT_EQ(ms, 1000);
+  EXPECT_TRUE(ParseRfc3339("1970-01-01 00:00:00.001Z", &ms));
+  EXPECT_EQ(ms, 1);
+  EXPECT_TRUE(ParseRfc3339("1969-12-31T23:59:59.999Z", &ms));
+  EXPECT_EQ(ms, -1);
+  EXPECT_TRUE(ParseRfc3339("2000-02-29T12:00:00-05:30", &ms));
+  EXPECT_EQ(ms, 951825600000 + 5 * 3600000 + 30 * 60000);
+  EXPECT_TRUE(ParseRfc3339("2024-01-02T03:04:05.123456789Z", &ms));
+  EXPECT_EQ(ms, 1704164645123);
+  EXPECT_FALSE(ParseRfc3339("2023-02-29T00:00:00Z", &ms));
+  EXPECT_FALSE(ParseRfc3339("2023-13-01T00:00:00Z", &ms));
+  EXPECT_FALSE(ParseRfc3339("2023-01-01T24:00:00Z", &ms));
+  EXPECT_FALSE(ParseRfc3339("2023-01-01T00:00:00", &ms));
+  EXPECT_FALSE(ParseRfc3339("2023-01-01T00:00:00.Z", &ms));
+  EXPECT_FALSE(ParseRfc3339("2023-01-01T00:00:00+0100", &ms));
+  EXPECT_FALSE(ParseRfc3339("2023-01-01", &ms));
+  EXPECT_FALSE(ParseRfc3339("2023-01-01T00:00:00Zjunk", &ms));
+}
+
+TEST(DecoderProcessingTime, NoEventTimeField) {
+  cep::StreamDef s;
+  s.name = "m";
+  s.schema.AddField(FieldDef{"v", {"v"}, Type::kInt});
+  EventDecoder d(s, 0);
+  Event e;
+  e.time = EventTime(77);
+  ASSERT_TRUE(d.Decode(R"({"v":1})", 1, false, &e).ok());
+  EXPECT_EQ(e.time, EventTime(77));  // left for the caller
+}
+
+}  // namespace
+}  // namespace vigil::engine

@@ -1,0 +1,5 @@
+#include <gtest/gtest.h>
+
+#include "rules/compiler.h"
+
+TEST(Placeholder, Builds) {}
