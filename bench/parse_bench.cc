@@ -26,7 +26,8 @@ sink audit file (path "alerts.jsonl")
       case 0:
         s += "rule card_" + id + R"vgl(  # a pattern rule
   from txn
-  where geo.country != "GB" and amount > )vgl" + id + R"vgl(
+  where geo.country != "GB" and amount > )vgl" +
+             id + R"vgl(
   partition by card
   pattern small -> large{2,} until (amount > 10000) -> !refund
   define

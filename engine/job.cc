@@ -50,7 +50,10 @@ struct Job::StreamRuntime {
   int ended = 0;
 
   StreamRuntime(const cep::StreamDef& d, uint32_t index, int parts)
-      : def(&d), decoder(d, index), tracker(d.out_of_order, d.idle_after, parts), partitions(parts) {
+      : def(&d),
+        decoder(d, index),
+        tracker(d.out_of_order, d.idle_after, parts),
+        partitions(parts) {
     stats.name = d.name;
   }
   bool processing_time() const { return def->event_time_slot < 0; }
@@ -100,8 +103,8 @@ absl::StatusOr<std::unique_ptr<Job>> Job::Create(std::shared_ptr<const cep::Rule
   job->streams_.resize(rules->streams.size());
   for (size_t s = 0; s < rules->streams.size(); ++s) {
     if (parts[s] == 0) continue;
-    job->streams_[s] = std::make_unique<StreamRuntime>(rules->streams[s],
-                                                       static_cast<uint32_t>(s), parts[s]);
+    job->streams_[s] =
+        std::make_unique<StreamRuntime>(rules->streams[s], static_cast<uint32_t>(s), parts[s]);
   }
   std::vector<int> next_part(rules->streams.size(), 0);
   for (JobInput& in : inputs) {

@@ -81,8 +81,7 @@ class Job : public RecordRouter {
   static absl::StatusOr<std::unique_ptr<Job>> Create(std::shared_ptr<const cep::RuleSet> rules,
                                                      JobOptions options,
                                                      std::vector<JobInput> inputs,
-                                                     std::vector<Sink*> sinks,
-                                                     Sink* default_output,
+                                                     std::vector<Sink*> sinks, Sink* default_output,
                                                      DeadLetterWriter* dead_letter);
   ~Job() override;
 

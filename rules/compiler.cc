@@ -77,9 +77,8 @@ CompileResult Compile(CompileResult r, const std::vector<bool>& readable) {
     for (Diagnostic& d : b.diagnostics) r.diagnostics.push_back(std::move(d));
     r.rule_set = std::move(b.rule_set);
   }
-  bool has_error = std::any_of(r.diagnostics.begin(), r.diagnostics.end(), [](const auto& d) {
-    return d.severity == Severity::kError;
-  });
+  bool has_error = std::any_of(r.diagnostics.begin(), r.diagnostics.end(),
+                               [](const auto& d) { return d.severity == Severity::kError; });
   if (has_error) r.rule_set = nullptr;
   SortAndTruncate(&r.diagnostics);
   return r;

@@ -35,8 +35,8 @@ std::string_view SourceManager::LineText(uint32_t file, uint32_t line) const {
   const File& f = files_[file];
   if (line > f.line_starts.size()) return {};
   uint32_t begin = f.line_starts[line - 1];
-  uint32_t end = line < f.line_starts.size() ? f.line_starts[line] - 1
-                                             : static_cast<uint32_t>(f.text.size());
+  uint32_t end =
+      line < f.line_starts.size() ? f.line_starts[line] - 1 : static_cast<uint32_t>(f.text.size());
   std::string_view v(f.text.data() + begin, end - begin);
   if (!v.empty() && v.back() == '\r') v.remove_suffix(1);
   return v;

@@ -15,8 +15,7 @@ int ExplainCommand(const ExplainOptions& opts) {
     return kExitUsage;
   }
   if (opts.format != "text" && opts.format != "dot") {
-    std::fprintf(stderr, "vigil explain: unknown format '%s' (text or dot)\n",
-                 opts.format.c_str());
+    std::fprintf(stderr, "vigil explain: unknown format '%s' (text or dot)\n", opts.format.c_str());
     return kExitUsage;
   }
   rules::CompileResult r = rules::CompileFiles(opts.files);

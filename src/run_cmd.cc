@@ -127,14 +127,15 @@ int RunCommand(const RunOptions& opts) {
     } else if (kind == "stdin") {
       if (stdin_inputs++ > 0) {
         return Fail(kExitUsage, fmt::format("stream '{}' reads standard input, which is "
-                                            "already bound to another stream", d.name));
+                                            "already bound to another stream",
+                                            d.name));
       }
       paths[s].push_back("-");
     } else if (kind == "kafka") {
       if (!used[s]) continue;
       return Fail(kExitRuntime, fmt::format("stream '{}': kafka sources are not supported yet; "
-                                            "bind the stream with --input {}=PATH", d.name,
-                                            d.name));
+                                            "bind the stream with --input {}=PATH",
+                                            d.name, d.name));
     } else if (used[s]) {
       std::string rule;
       for (const cep::RuleDef& r : rules->rules) {
@@ -145,7 +146,8 @@ int RunCommand(const RunOptions& opts) {
       }
       return Fail(kExitUsage, fmt::format("stream '{}' is read by rule '{}' but has no input: "
                                           "bind one with --input {}=PATH or declare `from` in "
-                                          "the rules file", d.name, rule, d.name));
+                                          "the rules file",
+                                          d.name, rule, d.name));
     }
   }
 
@@ -168,8 +170,8 @@ int RunCommand(const RunOptions& opts) {
     if (!needed[i]) continue;
     auto sink = alerting::MakeSink(rules->sinks[i]);
     if (!sink.ok()) {
-      return Fail(kExitRuntime, fmt::format("sink '{}': {}", rules->sinks[i].name,
-                                            StatusText(sink.status())));
+      return Fail(kExitRuntime,
+                  fmt::format("sink '{}': {}", rules->sinks[i].name, StatusText(sink.status())));
     }
     sinks[i] = sink->get();
     owned.push_back(std::move(sink).value());
@@ -199,8 +201,8 @@ int RunCommand(const RunOptions& opts) {
 
   engine::JobOptions job_options;
   job_options.max_partial_matches = opts.max_partial_matches;
-  auto job = engine::Job::Create(rules, job_options, std::move(inputs), sinks,
-                                 default_output.get(), dead_letter->get());
+  auto job = engine::Job::Create(rules, job_options, std::move(inputs), sinks, default_output.get(),
+                                 dead_letter->get());
   if (!job.ok()) return Fail(kExitRuntime, StatusText(job.status()));
   absl::Status st = (*job)->Run();
   if (!st.ok()) return Fail(kExitRuntime, StatusText(st));

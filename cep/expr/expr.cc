@@ -271,7 +271,7 @@ Value Expr::EvalNode(int32_t i, const EvalEnv& env) const {
     case ExprOp::kLocal:
       return env.locals[n.index];
     case ExprOp::kAgg:
-      return env.aggs[n.index].Result(static_cast<AggFn>(n.b));
+      return env.aggs[n.index].Result(static_cast<AggFn>(n.b), n.type);
     case ExprOp::kNeg: {
       Value tmp;
       const Value& a = Operand(n.a, env, &tmp);
@@ -695,7 +695,7 @@ void AggAcc::Add(AggFn fn, const Value& v) {
   }
 }
 
-Value AggAcc::Result(AggFn fn) const {
+Value AggAcc::Result(AggFn fn, Type type) const {
   switch (fn) {
     case AggFn::kCount:
       return Value::Int(count);
@@ -703,6 +703,8 @@ Value AggAcc::Result(AggFn fn) const {
       if (n == 0) return Value();
       return Value::Float(fsum / static_cast<double>(n));
     case AggFn::kSum:
+      if (n == 0) return type == Type::kInt ? Value::Int(0) : Value::Float(0);
+      return value;
     case AggFn::kMin:
     case AggFn::kMax:
     case AggFn::kFirst:

@@ -17,7 +17,9 @@
 //   (rejected by the binder) or with NaN are false, `!=` included.
 // - Functions: null arguments give null (coalesce excepted); lower/upper map ASCII letters
 //   only; len counts UTF-8 code points; min/max of int and float give float.
-// - Aggregates: count(v) over no events is 0; sum/avg/min/max over no non-null value is null;
+// - Aggregates: count(v) and sum(v.f) over no events (or no non-null value) are 0, as in
+//   Flink's iterative conditions (`sum(v.price) + price < 5` inside `define v` works on the
+//   first event); avg/min/max/first/last over no value are null;
 //   sum of ints is int (float if it overflows), of floats float; avg is float.
 #include <cstdint>
 #include <memory>
@@ -87,7 +89,8 @@ struct AggAcc {
   Value value;         // sum / min / max / first / last
   double fsum = 0;     // avg
   void Add(AggFn fn, const Value& v);
-  Value Result(AggFn fn) const;
+  // `type` is the aggregate's static type (the zero of sum is Int(0) or Float(0)).
+  Value Result(AggFn fn, Type type) const;
 };
 
 // Where an expression reads its inputs. Pointers may be null when the expression has no node

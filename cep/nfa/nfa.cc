@@ -37,7 +37,7 @@ struct Nfa::Impl {
   CompiledGraph g;
   bool has_within = false;
   Duration within{0};
-  bool skip = false;  // any strategy but no skip
+  bool skip = false;                           // any strategy but no skip
   std::vector<std::vector<int>> var_captures;  // per var: indices into pattern.captures
   std::vector<std::vector<int>> var_aggs;      // per var: indices into pattern.aggs
   std::vector<Value> init_captures;
@@ -201,9 +201,7 @@ namespace {
 
 SharedBuffer* Runner::BufferOf(NfaState& st) { return &NfaImplAccess::Buffer(st); }
 std::vector<PartialMatch>& Runner::Partial(NfaState& st) { return NfaImplAccess::Partial(st); }
-std::vector<PartialMatch>& Runner::Completed(NfaState& st) {
-  return NfaImplAccess::Completed(st);
-}
+std::vector<PartialMatch>& Runner::Completed(NfaState& st) { return NfaImplAccess::Completed(st); }
 uint64_t& Runner::Dropped(NfaState& st) { return NfaImplAccess::Dropped(st); }
 
 int32_t Runner::FindFinalAfterProceed(CondEval& ev, int32_t state) {
@@ -339,8 +337,9 @@ void Runner::EmitMatches(std::vector<PartialMatch>& potential) {
   if (!potential.empty()) {
     sc_.merged.clear();
     std::merge(completed.begin(), completed.end(), potential.begin(), potential.end(),
-               std::back_inserter(sc_.merged),
-               [](const PartialMatch& a, const PartialMatch& b) { return a.start_id < b.start_id; });
+               std::back_inserter(sc_.merged), [](const PartialMatch& a, const PartialMatch& b) {
+                 return a.start_id < b.start_id;
+               });
     completed.swap(sc_.merged);
     potential.clear();
   }

@@ -49,7 +49,7 @@ struct NfaOptions {
 
 struct NfaStateStats {
   size_t partial_matches = 0;
-  size_t buffered_events = 0;          // distinct events held by the shared buffer
+  size_t buffered_events = 0;            // distinct events held by the shared buffer
   uint64_t dropped_partial_matches = 0;  // cumulative, by max_partial_matches
 };
 

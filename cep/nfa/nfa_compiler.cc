@@ -145,8 +145,7 @@ class Compiler {
           if (!c.quant.IsSingle()) {
             return absl::InvalidArgumentError("a negation cannot be quantified or optional");
           }
-          f->consuming =
-              conn == Contiguity::kStrict ? Strategy::kNotNext : Strategy::kNotFollow;
+          f->consuming = conn == Contiguity::kStrict ? Strategy::kNotNext : Strategy::kNotFollow;
         }
       } else {
         f->is_group = true;
@@ -296,8 +295,8 @@ class Compiler {
   std::vector<std::pair<int32_t, const FPat*>> CurrentNotConditions() {
     std::vector<std::pair<int32_t, const FPat*>> out;
     const FPat* prev = current_;
-    while (prev->previous != nullptr && (prev->previous->optional ||
-                                         prev->previous->consuming == Strategy::kNotFollow)) {
+    while (prev->previous != nullptr &&
+           (prev->previous->optional || prev->previous->consuming == Strategy::kNotFollow)) {
       prev = prev->previous;
       if (prev->consuming == Strategy::kNotFollow) out.push_back({TakeCond(prev), prev});
     }
@@ -360,8 +359,8 @@ class Compiler {
     if (nots.empty() || !current_->optional) return sink;
     const State src = g_.states[sink];  // copy: NewState may reallocate
     std::string base = src.name.substr(0, src.name.find(':'));
-    int32_t copy = NewState(base, src.var, src.kind == StateKind::kStart ? StateKind::kNormal
-                                                                          : src.kind);
+    int32_t copy =
+        NewState(base, src.var, src.kind == StateKind::kStart ? StateKind::kNormal : src.kind);
     for (const Edge& e : src.edges) {
       if (e.action == EdgeAction::kProceed) {
         int32_t target = e.target;

@@ -30,8 +30,8 @@ class SharedBuffer {
 
   struct EventEntry {
     EventPtr event;
-    uint64_t id = 0;     // registration order within the key: compares events
-    uint32_t refs = 0;   // nodes taking this event; 0 = free slot
+    uint64_t id = 0;    // registration order within the key: compares events
+    uint32_t refs = 0;  // nodes taking this event; 0 = free slot
     uint32_t next_free = kNil;
   };
   struct Node {

@@ -47,9 +47,9 @@ int DaysInMonth(int y, int m) {
 bool ParseRfc3339(std::string_view s, int64_t* ms) {
   int year, month, day, hour, minute, second;
   if (!Digits(s, 0, 4, &year) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &month) ||
-      s[7] != '-' || !Digits(s, 8, 2, &day) ||
-      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !Digits(s, 11, 2, &hour) ||
-      s[13] != ':' || !Digits(s, 14, 2, &minute) || s[16] != ':' || !Digits(s, 17, 2, &second)) {
+      s[7] != '-' || !Digits(s, 8, 2, &day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      !Digits(s, 11, 2, &hour) || s[13] != ':' || !Digits(s, 14, 2, &minute) || s[16] != ':' ||
+      !Digits(s, 17, 2, &second)) {
     return false;
   }
   if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
@@ -98,14 +98,21 @@ using simdjson::dom::element_type;
 
 std::string_view JsonTypeName(element_type t) {
   switch (t) {
-    case element_type::ARRAY: return "array";
-    case element_type::OBJECT: return "object";
+    case element_type::ARRAY:
+      return "array";
+    case element_type::OBJECT:
+      return "object";
     case element_type::INT64:
-    case element_type::UINT64: return "int";
-    case element_type::DOUBLE: return "float";
-    case element_type::STRING: return "string";
-    case element_type::BOOL: return "bool";
-    case element_type::NULL_VALUE: return "null";
+    case element_type::UINT64:
+      return "int";
+    case element_type::DOUBLE:
+      return "float";
+    case element_type::STRING:
+      return "string";
+    case element_type::BOOL:
+      return "bool";
+    case element_type::NULL_VALUE:
+      return "null";
   }
   return "?";
 }
@@ -161,16 +168,19 @@ struct EventDecoder::Impl {
   }
 
   absl::Status Error(std::string_view detail) const {
-    return absl::InvalidArgumentError(absl::StrCat("line ", line_number, ": ", std::string(detail)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", line_number, ": ", std::string(detail)));
   }
 
   absl::Status FieldError(int slot, std::string_view detail) const {
-    return Error(absl::StrCat("field '", stream.schema.field(slot).name, "': ", std::string(detail)));
+    return Error(
+        absl::StrCat("field '", stream.schema.field(slot).name, "': ", std::string(detail)));
   }
 
   absl::Status Mismatch(int slot, element_type got) const {
-    return FieldError(slot, absl::StrCat("expected ", std::string(TypeName(stream.schema.field(slot).type)),
-                                         ", got ", std::string(JsonTypeName(got))));
+    return FieldError(
+        slot, absl::StrCat("expected ", std::string(TypeName(stream.schema.field(slot).type)),
+                           ", got ", std::string(JsonTypeName(got))));
   }
 
   absl::Status Convert(int slot, element v, Value* out) const {

@@ -21,7 +21,6 @@ inline size_t Mix(size_t h) {
   return h;
 }
 
-
 }  // namespace
 
 size_t CepOperator::KeyHash::Hash(const char* p, size_t n) {
@@ -44,8 +43,11 @@ size_t CepOperator::KeyHash::Hash(const char* p, size_t n) {
 void CepOperator::EncodeValue(const Value& v, std::string* out) {
   out->push_back(static_cast<char>(v.type()));
   switch (v.type()) {
-    case Type::kNull: return;
-    case Type::kBool: out->push_back(v.as_bool() ? 1 : 0); return;
+    case Type::kNull:
+      return;
+    case Type::kBool:
+      out->push_back(v.as_bool() ? 1 : 0);
+      return;
     case Type::kInt:
     case Type::kTimestamp: {
       int64_t i = v.as_int();
@@ -54,7 +56,7 @@ void CepOperator::EncodeValue(const Value& v, std::string* out) {
     }
     case Type::kFloat: {
       double d = v.as_float();
-      if (d == 0) d = 0;                  // -0.0 == 0.0
+      if (d == 0) d = 0;                    // -0.0 == 0.0
       if (std::isnan(d)) d = std::nan("");  // one NaN
       out->append(reinterpret_cast<const char*>(&d), 8);
       return;
@@ -95,7 +97,7 @@ CepOperator::CepOperator(std::shared_ptr<const cep::RuleSet> rules, const cep::R
                          std::shared_ptr<const cep::Nfa> nfa, RecordRouter* router)
     : rules_(std::move(rules)), rule_(rule), nfa_(std::move(nfa)), router_(router) {
   stream_name_ = rules_->streams[rule_->stream].name;
-  within_ = getenv("VIGIL_NOTIMER") ? std::nullopt : rule_->pattern->within;
+  within_ = rule_->pattern->within;
 }
 
 CepOperator::~CepOperator() = default;
@@ -162,8 +164,7 @@ void CepOperator::AfterStep(uint32_t slot, int64_t now) {
     return;
   }
   if (within_ && !ks.armed && !ks.starts.empty()) {
-    timers_.push_back(
-        Timer{(EventTime(ks.starts.front()) + *within_).ms, slot, ks.generation});
+    timers_.push_back(Timer{(EventTime(ks.starts.front()) + *within_).ms, slot, ks.generation});
     std::push_heap(timers_.begin(), timers_.end(), std::greater<Timer>());
     ks.armed = true;
   }
@@ -279,9 +280,11 @@ absl::Status CepOperator::EmitOne(const KeyState& ks, cep::MatchResult& m) {
     }
     r.labels.emplace_back(name, std::move(value));
   };
-  for (size_t i = 0; i < ks.key.size(); ++i) set_label(rule.partition_names[i], ks.key[i].ToString());
+  for (size_t i = 0; i < ks.key.size(); ++i)
+    set_label(rule.partition_names[i], ks.key[i].ToString());
   for (const auto& [name, tmpl] : rule.labels) set_label(name, tmpl.Render(env));
-  for (const auto& [name, tmpl] : rule.annotations) r.annotations.emplace_back(name, tmpl.Render(env));
+  for (const auto& [name, tmpl] : rule.annotations)
+    r.annotations.emplace_back(name, tmpl.Render(env));
 
   r.id = StableRecordId(r.rule, r.kind, r.key, seqs, r.time);
   const std::vector<int>& dest = (timeout && !rule.timeout_to.empty()) ? rule.timeout_to : rule.to;

@@ -94,6 +94,8 @@ class CepOperator {
     }
   };
 
+  using EncodedKey = absl::InlinedVector<char, 32>;
+
   // One partition key's state.
   struct KeyState {
     std::vector<Value> key;  // partition values (empty without `partition by`)
@@ -108,7 +110,6 @@ class CepOperator {
   // Partition keys are looked up by a compact byte encoding of their values (type tag +
   // payload), kept inline in the hash table's slot for short keys: one cache miss per lookup
   // and no allocation for a key already seen.
-  using EncodedKey = absl::InlinedVector<char, 32>;
   struct KeyHash {
     using is_transparent = void;
     size_t operator()(const EncodedKey& k) const { return Hash(k.data(), k.size()); }
@@ -153,7 +154,7 @@ class CepOperator {
   std::optional<Duration> within_;
 
   absl::flat_hash_map<EncodedKey, uint32_t, KeyHash, KeyEq> index_;
-  std::string key_buf_;  // encoding of the current event's key
+  std::string key_buf_;         // encoding of the current event's key
   std::vector<KeyState> keys_;  // slab; index_ maps a key to its slot
   std::vector<uint32_t> free_slots_;
   std::vector<Timer> timers_;  // min-heap by deadline

@@ -75,9 +75,8 @@ absl::StatusOr<bool> JsonlSource::Next(SourceLine* line) {
   size_t scan_from = begin_;  // no '\n' in [begin_, scan_from)
   while (true) {
     const char* base = buf_.data();
-    const void* nl = (scan_from < end_)
-                         ? std::memchr(base + scan_from, '\n', end_ - scan_from)
-                         : nullptr;
+    const void* nl =
+        (scan_from < end_) ? std::memchr(base + scan_from, '\n', end_ - scan_from) : nullptr;
     size_t len;
     size_t consumed;
     if (nl != nullptr) {

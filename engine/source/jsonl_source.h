@@ -30,7 +30,7 @@ struct SourceOffset {
 };
 
 struct SourceLine {
-  std::string_view text;  // without the line terminator ("\n" or "\r\n"); never empty
+  std::string_view text;     // without the line terminator ("\n" or "\r\n"); never empty
   uint64_t byte_offset = 0;  // of the first byte of the line in the input
   uint64_t line_number = 0;  // 1-based physical line number (empty lines count)
 };

@@ -49,9 +49,8 @@ bool WatermarkTracker::Recompute() {
       continue;
     }
     any_active = true;
-    int64_t pw = p.max_seen == EventTime::Min()
-                     ? Watermark::Min().ms
-                     : (p.max_seen - out_of_order_ - Duration(1)).ms;
+    int64_t pw = p.max_seen == EventTime::Min() ? Watermark::Min().ms
+                                                : (p.max_seen - out_of_order_ - Duration(1)).ms;
     wm = std::min(wm, pw);
   }
   if (!any_active) {

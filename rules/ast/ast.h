@@ -74,11 +74,11 @@ enum class LiteralKind : uint8_t { kNull, kBool, kInt, kFloat, kString, kDuratio
 
 struct Literal {
   LiteralKind kind = LiteralKind::kNull;
-  bool b = false;     // kBool
-  int64_t i = 0;      // kInt; kDuration: milliseconds
-  double f = 0;       // kFloat
-  std::string s;      // kString: unescaped value
-  bool raw = false;   // kString written as r"..."
+  bool b = false;    // kBool
+  int64_t i = 0;     // kInt; kDuration: milliseconds
+  double f = 0;      // kFloat
+  std::string s;     // kString: unescaped value
+  bool raw = false;  // kString written as r"..."
   Span span;
 };
 
@@ -104,16 +104,27 @@ enum class ExprKind : uint8_t {
 enum class UnaryOp : uint8_t { kNeg, kNot };
 
 enum class BinaryOp : uint8_t {
-  kOr, kAnd,                     // or ||, and &&
-  kEq, kNe, kLt, kLe, kGt, kGe,  // == != < <= > >=
-  kMatch, kNotMatch,             // =~ !~
-  kAdd, kSub, kMul, kDiv, kMod,  // + - * / %
+  kOr,
+  kAnd,  // or ||, and &&
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,  // == != < <= > >=
+  kMatch,
+  kNotMatch,  // =~ !~
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,  // + - * / %
 };
 
 // "or", "==", "=~", ... for messages.
 inline const char* BinaryOpText(BinaryOp op) {
-  static const char* const kText[] = {"or", "and", "==", "!=", "<",  "<=", ">", ">=",
-                                      "=~", "!~",  "+",  "-",  "*", "/",  "%"};
+  static const char* const kText[] = {
+      "or", "and", "==", "!=", "<", "<=", ">", ">=", "=~", "!~", "+", "-", "*", "/", "%"};
   return kText[static_cast<int>(op)];
 }
 
@@ -122,15 +133,15 @@ inline const char* BinaryOpText(BinaryOp op) {
 // + -; * / %; unary -. Binary chains of the same level are left-associative.
 struct Expr {
   ExprKind kind = ExprKind::kLiteral;
-  Span span;            // the whole expression
-  Literal literal;      // kLiteral
-  Path name;            // kName
-  Ident func;           // kCall: the function name
-  UnaryOp unary_op = UnaryOp::kNeg;     // kUnary
-  BinaryOp binary_op = BinaryOp::kOr;   // kBinary
-  Span op_span;         // kUnary / kBinary / kIn / kIsNull...: the operator token(s)
-  std::vector<Expr> args;  // operands / call arguments / in-list (see ExprKind)
-  uint32_t height = 1;     // 1 + the tallest child's height; the parser bounds it (kMaxExprHeight)
+  Span span;                           // the whole expression
+  Literal literal;                     // kLiteral
+  Path name;                           // kName
+  Ident func;                          // kCall: the function name
+  UnaryOp unary_op = UnaryOp::kNeg;    // kUnary
+  BinaryOp binary_op = BinaryOp::kOr;  // kBinary
+  Span op_span;                        // kUnary / kBinary / kIn / kIsNull...: the operator token(s)
+  std::vector<Expr> args;              // operands / call arguments / in-list (see ExprKind)
+  uint32_t height = 1;  // 1 + the tallest child's height; the parser bounds it (kMaxExprHeight)
 };
 
 // A label or annotation value: "card {card}: {small.amount}".
@@ -156,13 +167,13 @@ enum class Connector : uint8_t {
 };
 
 enum class QuantKind : uint8_t {
-  kNone,        // no quantifier: min = max = 1
-  kOptional,    // ?       min 0 max 1 (written form; cep: optional single)
-  kOneOrMore,   // +       min 1 max unbounded
-  kZeroOrMore,  // *       min 1 max unbounded, optional (Flink oneOrMore().optional())
-  kTimes,       // {n}     min = max = n
-  kTimesOrMore, // {n,}    min n, max unbounded
-  kRange,       // {n,m}   min n, max m
+  kNone,         // no quantifier: min = max = 1
+  kOptional,     // ?       min 0 max 1 (written form; cep: optional single)
+  kOneOrMore,    // +       min 1 max unbounded
+  kZeroOrMore,   // *       min 1 max unbounded, optional (Flink oneOrMore().optional())
+  kTimes,        // {n}     min = max = n
+  kTimesOrMore,  // {n,}    min n, max unbounded
+  kRange,        // {n,m}   min n, max m
 };
 
 struct Quantifier {
@@ -192,13 +203,13 @@ struct PatternModifier {
 struct PatternNode {
   enum class Kind : uint8_t { kVar, kSeq, kAlt };
   Kind kind = Kind::kVar;
-  Ident var;                                // kVar
-  bool negated = false;                     // `!` written before the term
-  Quantifier quant;                         // kind kNone if absent
-  std::vector<PatternModifier> modifiers;   // in written order
-  std::vector<PatternNode> children;        // kSeq / kAlt
-  std::vector<Connector> connectors;        // kSeq
-  Span span;                                // the whole term (including `!`, quantifier, mods)
+  Ident var;                               // kVar
+  bool negated = false;                    // `!` written before the term
+  Quantifier quant;                        // kind kNone if absent
+  std::vector<PatternModifier> modifiers;  // in written order
+  std::vector<PatternNode> children;       // kSeq / kAlt
+  std::vector<Connector> connectors;       // kSeq
+  Span span;                               // the whole term (including `!`, quantifier, mods)
 };
 
 // ---- Declarations ----
@@ -220,12 +231,12 @@ struct SourceDecl {
 struct StreamDecl {
   Ident name;
   std::vector<FieldDecl> fields;
-  std::optional<Path> event_time;            // `event time FIELD`
-  std::optional<DurationLit> out_of_order;   // `out of order D`
-  std::optional<DurationLit> idle_after;     // `idle after D`
-  std::vector<Ident> late_to;                // `late to SINK, ...`
-  std::optional<SourceDecl> source;          // `from ...`
-  Span span;                                 // `stream` .. end of the declaration
+  std::optional<Path> event_time;           // `event time FIELD`
+  std::optional<DurationLit> out_of_order;  // `out of order D`
+  std::optional<DurationLit> idle_after;    // `idle after D`
+  std::vector<Ident> late_to;               // `late to SINK, ...`
+  std::optional<SourceDecl> source;         // `from ...`
+  Span span;                                // `stream` .. end of the declaration
 };
 
 // `sink NAME KIND (opt literal, ...)` or `sink NAME KIND` (e.g. `sink console stdout`).
@@ -300,9 +311,9 @@ struct OnTimeout {
 
 struct RuleDecl {
   Ident name;
-  Ident from;                          // the stream
+  Ident from;  // the stream
   std::optional<Expr> where;
-  std::vector<Path> partition_by;      // empty: no partitioning
+  std::vector<Path> partition_by;  // empty: no partitioning
   std::optional<WindowClause> window;
   std::optional<PatternNode> pattern;  // root: kSeq or kAlt
   Span pattern_span;                   // the `pattern` clause (keyword..end)
@@ -313,9 +324,9 @@ struct RuleDecl {
   std::vector<EmitItem> emit;
   std::vector<KeyTemplate> labels;
   std::vector<KeyTemplate> annotations;
-  std::vector<Ident> to;               // empty: the default output
+  std::vector<Ident> to;  // empty: the default output
   std::optional<OnTimeout> on_timeout;
-  Span span;                           // `rule` .. end of the declaration
+  Span span;  // `rule` .. end of the declaration
 };
 
 // One parsed file. Declarations are kept per kind, each vector in source order; spans give

@@ -169,8 +169,8 @@ namespace {
 
 // Validates `options` against `spec`; appends the literal values to *out.
 void BindOptions(Binder* b, std::string_view what, const ast::Ident& kind,
-                 const std::vector<ast::Option>& options, const KindSpec& spec,
-                 cep::Options* out, Span decl_span) {
+                 const std::vector<ast::Option>& options, const KindSpec& spec, cep::Options* out,
+                 Span decl_span) {
   std::vector<std::string> allowed;
   for (const OptSpec& o : spec.options) allowed.emplace_back(o.name);
   std::vector<std::string> seen;
@@ -183,9 +183,9 @@ void BindOptions(Binder* b, std::string_view what, const ast::Ident& kind,
       if (allowed.empty()) {
         b->Error(o.key.span, std::string(what) + " kind '" + kind.name + "' takes no options");
       } else {
-        b->Error(o.key.span, Binder::Unknown("option", o.key.name, allowed,
-                                             "for " + std::string(what) + " kind '" +
-                                                 kind.name + "'"));
+        b->Error(o.key.span,
+                 Binder::Unknown("option", o.key.name, allowed,
+                                 "for " + std::string(what) + " kind '" + kind.name + "'"));
       }
       continue;
     }
@@ -224,9 +224,8 @@ void BindOptions(Binder* b, std::string_view what, const ast::Ident& kind,
         break;
     }
     if (!type_ok) {
-      b->Error(l.span, "option '" + o.key.name + "' must be " +
-                           std::string(OptKindName(os->kind)) + ", not " +
-                           std::string(LiteralKindName(l.kind)));
+      b->Error(l.span, "option '" + o.key.name + "' must be " + std::string(OptKindName(os->kind)) +
+                           ", not " + std::string(LiteralKindName(l.kind)));
       continue;
     }
     out->emplace_back(o.key.name, std::move(v));
@@ -317,8 +316,8 @@ void Binder::BindStreams() {
           const auto& b = field.path;
           size_t n = std::min(a.size(), b.size());
           if (a.size() != b.size() && std::equal(a.begin(), a.begin() + n, b.begin())) {
-            Error(fd.name.span, "field '" + field.name + "' conflicts with field '" +
-                                    other.name + "' in " + desc +
+            Error(fd.name.span, "field '" + field.name + "' conflicts with field '" + other.name +
+                                    "' in " + desc +
                                     " (a JSON key cannot be both a value and an object)");
             conflict = true;
             break;
@@ -333,12 +332,10 @@ void Binder::BindStreams() {
         std::string name = d.event_time->ToString();
         int slot = def.schema.Find(name);
         if (slot < 0) {
-          Error(d.event_time->span,
-                Unknown("field", name, FieldNames(def.schema), "in " + desc));
+          Error(d.event_time->span, Unknown("field", name, FieldNames(def.schema), "in " + desc));
         } else if (def.schema.field(slot).type != Type::kTimestamp) {
-          Error(d.event_time->span,
-                "event time field '" + name + "' must be a timestamp, not " +
-                    std::string(TypeName(def.schema.field(slot).type)));
+          Error(d.event_time->span, "event time field '" + name + "' must be a timestamp, not " +
+                                        std::string(TypeName(def.schema.field(slot).type)));
         } else {
           def.event_time_slot = slot;
         }
@@ -372,8 +369,7 @@ void Binder::BindStreams() {
         if (spec == nullptr) {
           Error(src.kind.span, Unknown("source kind", src.kind.name, KindNames(SourceKinds())));
         } else {
-          BindOptions(this, "source", src.kind, src.options, *spec, &def.source.options,
-                      src.span);
+          BindOptions(this, "source", src.kind, src.options, *spec, &def.source.options, src.span);
         }
       }
       stream_names_.push_back(def.name);
@@ -391,8 +387,7 @@ void Binder::BindRules() {
   }
 }
 
-std::optional<cep::WindowSpec> Binder::BindWindow(const ast::RuleDecl& r,
-                                                  const cep::StreamDef& s,
+std::optional<cep::WindowSpec> Binder::BindWindow(const ast::RuleDecl& r, const cep::StreamDef& s,
                                                   const cep::RuleDef& def,
                                                   absl::flat_hash_set<std::string>* poisoned) {
   const ast::WindowClause& w = *r.window;
@@ -448,8 +443,7 @@ std::optional<cep::WindowSpec> Binder::BindWindow(const ast::RuleDecl& r,
       auto arity = [&](size_t want) {
         if (n == want) return true;
         Error(e.span, "aggregate '" + fn + "' takes " + std::to_string(want) +
-                          (want == 1 ? " argument" : " arguments") + ", got " +
-                          std::to_string(n));
+                          (want == 1 ? " argument" : " arguments") + ", got " + std::to_string(n));
         return false;
       };
       Scope scope;
@@ -462,8 +456,8 @@ std::optional<cep::WindowSpec> Binder::BindWindow(const ast::RuleDecl& r,
       };
       auto numeric_arg = [&](const ast::Expr& a) {
         if (!IsNumeric(last_type())) {
-          Error(a.span, "'" + fn + "' needs a numeric argument, not " +
-                            std::string(TypeName(last_type())));
+          Error(a.span,
+                "'" + fn + "' needs a numeric argument, not " + std::string(TypeName(last_type())));
           return false;
         }
         return true;
@@ -510,9 +504,9 @@ std::optional<cep::WindowSpec> Binder::BindWindow(const ast::RuleDecl& r,
         ok = arity(2);
         if (ok) {
           const ast::Expr& q = e.args[0];
-          bool lit = q.kind == ast::ExprKind::kLiteral &&
-                     (q.literal.kind == ast::LiteralKind::kFloat ||
-                      q.literal.kind == ast::LiteralKind::kInt);
+          bool lit =
+              q.kind == ast::ExprKind::kLiteral && (q.literal.kind == ast::LiteralKind::kFloat ||
+                                                    q.literal.kind == ast::LiteralKind::kInt);
           if (!lit) {
             Error(q.span, "the first argument of 'quantile' must be a number literal in [0, 1]");
             ok = false;
@@ -649,6 +643,10 @@ void Binder::BindRule(const ast::RuleDecl& r) {
   const Schema* input = &s.schema;
   std::string input_desc = desc;
   if (r.window) {
+    // An unknown partition field was reported: the record has no such field, say nothing more.
+    for (const Local& l : locals) {
+      if (l.poisoned) poisoned.insert(l.name);
+    }
     def.window = BindWindow(r, s, def, &poisoned);
     if (!def.window) return;
     input = &def.window->record_schema;
@@ -660,12 +658,14 @@ void Binder::BindRule(const ast::RuleDecl& r) {
   PatternScope ps;
   ps.input = input;
   ps.input_desc = input_desc;
+  ps.poisoned = &poisoned;
   Scope out_scope;
   if (has_pattern) {
     def.pattern = BindPattern(r, *input, input_desc, &ps);
     out_scope.pattern = &ps;
     out_scope.locals = &locals;
     out_scope.stream = input;
+    out_scope.poisoned_fields = &poisoned;
   } else {
     out_scope.fields = input;
     out_scope.fields_desc = input_desc;
@@ -681,8 +681,8 @@ void Binder::BindRule(const ast::RuleDecl& r) {
     scope.poisoned_fields = &poisoned;
     scope.clause = "when";
     spec.cond = BindExpr(w.cond, scope, true);
-    auto positive = [&](const std::optional<ast::DurationLit>& d, const char* what)
-        -> std::optional<Duration> {
+    auto positive = [&](const std::optional<ast::DurationLit>& d,
+                        const char* what) -> std::optional<Duration> {
       if (!d) return std::nullopt;
       if (d->ms <= 0) {
         Error(d->span, std::string("'") + what + "' must be a positive duration");
@@ -707,8 +707,7 @@ void Binder::BindRule(const ast::RuleDecl& r) {
     if (std::find(emit_names.begin(), emit_names.end(), name) != emit_names.end()) {
       Error(e.name.span, "duplicate emit name '" + name + "'");
       name_ok = false;
-    } else if (has_pattern && std::find(def.partition_names.begin(),
-                                        def.partition_names.end(),
+    } else if (has_pattern && std::find(def.partition_names.begin(), def.partition_names.end(),
                                         name) != def.partition_names.end()) {
       Error(e.name.span, "emit name '" + name + "' clashes with a partition field");
       name_ok = false;

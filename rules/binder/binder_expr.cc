@@ -59,9 +59,7 @@ bool HasFieldPrefix(const Schema* s, const std::string& prefix) {
   return false;
 }
 
-bool IsWindowOnlyAgg(std::string_view name) {
-  return name == "distinct" || name == "quantile";
-}
+bool IsWindowOnlyAgg(std::string_view name) { return name == "distinct" || name == "quantile"; }
 
 cep::ExprOp MapBinary(ast::BinaryOp op) {
   switch (op) {
@@ -307,8 +305,9 @@ std::optional<Bound> Binder::BindBinary(const ast::Expr& e, Ctx& c) {
         return std::nullopt;
       }
       if (null_compare) {
-        Warning(OpSpan(e), "a comparison with null is always false; use 'is null' or "
-                           "'is not null'");
+        Warning(OpSpan(e),
+                "a comparison with null is always false; use 'is null' or "
+                "'is not null'");
       }
       return Bound{c.Add(op, Type::kBool, a->node, b->node), Type::kBool};
     }
@@ -389,8 +388,7 @@ std::optional<Bound> Binder::BindName(const ast::Expr& e, Ctx& c) {
     }
   }
   if (ps != nullptr && p.parts.size() == 1 && ps->Find(full) >= 0) {
-    Error(p.span, "pattern variable '" + full +
-                      "' is not a value; use one of its fields (" + full +
+    Error(p.span, "pattern variable '" + full + "' is not a value; use one of its fields (" + full +
                       ".FIELD) or an aggregate such as count(" + full + ")");
     return std::nullopt;
   }
@@ -406,8 +404,10 @@ std::optional<Bound> Binder::BindName(const ast::Expr& e, Ctx& c) {
   if (s.locals != nullptr) {
     // The outputs of a pattern rule: partition fields and earlier emit names only.
     if (s.stream != nullptr && s.stream->Find(full) >= 0) {
-      Error(p.span, "'" + full + "' is not a partition field or an earlier emit name; "
-                    "refer to event fields through a pattern variable (VAR." + full + ")");
+      Error(p.span, "'" + full +
+                        "' is not a partition field or an earlier emit name; "
+                        "refer to event fields through a pattern variable (VAR." +
+                        full + ")");
       return std::nullopt;
     }
     std::vector<std::string> cands;
@@ -418,6 +418,9 @@ std::optional<Bound> Binder::BindName(const ast::Expr& e, Ctx& c) {
     }
     Error(p.span, std::move(m));
     return std::nullopt;
+  }
+  if (s.poisoned_fields != nullptr && s.poisoned_fields->contains(full)) {
+    return std::nullopt;  // its definition was already reported
   }
   if (s.fields == nullptr) {
     Error(p.span, "unknown name '" + full + "'");
@@ -469,8 +472,8 @@ std::optional<Bound> Binder::BindCall(const ast::Expr& e, Ctx& c) {
     return Bound{c.out->AddNode(std::move(node)), *t};
   }
   if (agg.has_value() || IsWindowOnlyAgg(name)) {
-    Error(e.func.span, "aggregate '" + name +
-                           "' is only allowed in 'compute' or over a pattern variable");
+    Error(e.func.span,
+          "aggregate '" + name + "' is only allowed in 'compute' or over a pattern variable");
     return std::nullopt;
   }
   std::vector<std::string> cands = FunctionNames();
@@ -486,11 +489,12 @@ std::optional<Bound> Binder::BindPatternAgg(const ast::Expr& e, cep::AggFn fn, C
   const std::string& name = e.func.name;
   if (e.args.size() != 1) {
     if (fn == cep::AggFn::kCount && e.args.empty()) {
-      Error(e.span, "'count()' is a window aggregate (only in 'compute'); in a pattern use "
-                    "count(VAR)");
+      Error(e.span,
+            "'count()' is a window aggregate (only in 'compute'); in a pattern use "
+            "count(VAR)");
     } else {
-      Error(e.span, "aggregate '" + name + "' takes 1 argument, got " +
-                        std::to_string(e.args.size()));
+      Error(e.span,
+            "aggregate '" + name + "' takes 1 argument, got " + std::to_string(e.args.size()));
     }
     return std::nullopt;
   }
@@ -513,8 +517,8 @@ std::optional<Bound> Binder::BindPatternAgg(const ast::Expr& e, cep::AggFn fn, C
     }
   } else {
     if (a.kind != ast::ExprKind::kName || a.name.parts.size() < 2 || a.name.parts[0].quoted) {
-      Error(a.span, "argument of '" + name +
-                        "' must be a field of a pattern variable, like " + name + "(v.amount)");
+      Error(a.span, "argument of '" + name + "' must be a field of a pattern variable, like " +
+                        name + "(v.amount)");
       return std::nullopt;
     }
     v = ps->Find(a.name.parts[0].name);

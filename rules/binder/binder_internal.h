@@ -32,12 +32,14 @@ struct Local {
 
 // The pattern variables of a rule, and the capture / aggregate tables being filled.
 struct PatternScope {
-  const Schema* input = nullptr;     // the schema events (or window records) have
-  std::string input_desc;            // "stream 'txn'" / "the window record of rule 'r'"
-  std::vector<std::string> names;    // by var index
+  const Schema* input = nullptr;  // the schema events (or window records) have
+  std::string input_desc;         // "stream 'txn'" / "the window record of rule 'r'"
+  // Window record fields whose compute item failed (already reported).
+  const absl::flat_hash_set<std::string>* poisoned = nullptr;
+  std::vector<std::string> names;  // by var index
   std::vector<bool> quantified;
   std::vector<bool> negated;
-  std::vector<Span> spans;           // where each variable appears in the pattern
+  std::vector<Span> spans;  // where each variable appears in the pattern
   std::vector<cep::CaptureSpec> captures;
   std::vector<cep::AggSpec> aggs;
   int Find(std::string_view name) const {
@@ -55,8 +57,8 @@ struct Scope {
   std::string fields_desc;  // for messages: "stream 'txn'"
   // Names of `fields` whose definition failed (e.g. a bad compute item): skipped silently.
   const absl::flat_hash_set<std::string>* poisoned_fields = nullptr;
-  PatternScope* pattern = nullptr;  // pattern rules: variables, captures and aggregates
-  int define_var = -1;              // inside `define v` / `until` of v: v.f is the candidate
+  PatternScope* pattern = nullptr;       // pattern rules: variables, captures and aggregates
+  int define_var = -1;                   // inside `define v` / `until` of v: v.f is the candidate
   std::vector<Local>* locals = nullptr;  // pattern rule outputs: partition fields, emits
   const Schema* stream = nullptr;        // for hints in outputs ("not a partition field")
   std::string clause;                    // "where", "define", "emit", ... for messages

@@ -196,9 +196,8 @@ class PatternLowering {
         break;
     }
     if (n.negated && aq.kind != ast::QuantKind::kNone) {
-      b_->Error(qspan, aq.kind == ast::QuantKind::kOptional
-                           ? "a negation cannot be optional"
-                           : "a negation cannot be quantified");
+      b_->Error(qspan, aq.kind == ast::QuantKind::kOptional ? "a negation cannot be optional"
+                                                            : "a negation cannot be quantified");
     }
     bool seen[5] = {false, false, false, false, false};
     for (const ast::PatternModifier& m : n.modifiers) {
@@ -250,8 +249,8 @@ class PatternLowering {
           scope.fields = &input_;
           scope.fields_desc = desc_;
           scope.pattern = ps_;
-          scope.define_var =
-              n.kind == ast::PatternNode::Kind::kVar ? ps_->Find(n.var.name) : -1;
+          scope.poisoned_fields = ps_->poisoned;
+          scope.define_var = n.kind == ast::PatternNode::Kind::kVar ? ps_->Find(n.var.name) : -1;
           scope.clause = "until";
           q->until = b_->BindExpr(m.until, scope, true);
           break;
@@ -269,8 +268,7 @@ class PatternLowering {
 }  // namespace
 
 std::optional<cep::Pattern> Binder::BindPattern(const ast::RuleDecl& rule, const Schema& input,
-                                                const std::string& input_desc,
-                                                PatternScope* ps) {
+                                                const std::string& input_desc, PatternScope* ps) {
   const int errors_before = errors_;
   ps->input = &input;
   ps->input_desc = input_desc;
@@ -302,6 +300,7 @@ std::optional<cep::Pattern> Binder::BindPattern(const ast::RuleDecl& rule, const
     scope.fields = &input;
     scope.fields_desc = input_desc;
     scope.pattern = ps;
+    scope.poisoned_fields = ps->poisoned;
     scope.define_var = v;
     scope.clause = "define";
     pattern.vars[v].condition = BindExpr(d.cond, scope, true);
@@ -349,8 +348,8 @@ std::optional<cep::Pattern> Binder::BindPattern(const ast::RuleDecl& rule, const
           Error(am.var.span,
                 Unknown("pattern variable", am.var.name, ps->names, "in 'after match'"));
         } else if (ps->negated[v]) {
-          Error(am.var.span, "cannot skip to '" + am.var.name +
-                                 "': it is a negation and binds no event");
+          Error(am.var.span,
+                "cannot skip to '" + am.var.name + "': it is a negation and binds no event");
         } else {
           pattern.skip_var = v;
         }

@@ -240,8 +240,8 @@ class Fixer {
       for (ast::ComputeItem& c : r.window->compute) Expr(c.agg);
       if (Empty(r.window->span)) {
         uint32_t b = WordBefore(r.window->size.span.begin, "window");
-        r.window->span = Make(b == UINT32_MAX ? r.window->size.span.begin : b,
-                              r.window->size.span.end);
+        r.window->span =
+            Make(b == UINT32_MAX ? r.window->size.span.begin : b, r.window->size.span.end);
       }
     }
     if (r.pattern) Pattern(*r.pattern);

@@ -81,8 +81,8 @@ std::optional<Type> ArithmeticType(cep::ExprOp op, Type a, Type b, std::string* 
   }
   if (a == Type::kNull || b == Type::kNull) {
     Type other = a == Type::kNull ? b : a;
-    bool ok = IsNum(other) || (other == Type::kTimestamp && (op == ExprOp::kAdd ||
-                                                              op == ExprOp::kSub));
+    bool ok =
+        IsNum(other) || (other == Type::kTimestamp && (op == ExprOp::kAdd || op == ExprOp::kSub));
     if (!ok) {
       *error = InvalidOperands(op, a, b);
       return std::nullopt;
@@ -131,8 +131,7 @@ std::optional<Type> CompareType(cep::ExprOp op, Type a, Type b, std::string* err
     *null_compare = true;
     return Type::kBool;
   }
-  bool ordering = op == ExprOp::kLt || op == ExprOp::kLe || op == ExprOp::kGt ||
-                  op == ExprOp::kGe;
+  bool ordering = op == ExprOp::kLt || op == ExprOp::kLe || op == ExprOp::kGt || op == ExprOp::kGe;
   if (!EqualityComparable(a, b)) {
     *error = "cannot compare ";
     *error += TypeName(a);

@@ -76,10 +76,10 @@ ast::Template ParseTemplate(State& outer, StrTok&& s) {
     if (!ok) {
       const char* w = dbegin + i + 1;
       SkipWsRaw(w, dend);
-      Fail(map(w), "expected an expression in '{...}' of the template (write '{{' for a literal brace)");
+      Fail(map(w),
+           "expected an expression in '{...}' of the template (write '{{' for a literal brace)");
     }
-    if (it == dend || *it != '}')
-      Fail(map(it), "expected '}' to close '{' in the template");
+    if (it == dend || *it != '}') Fail(map(it), "expected '}' to close '{' in the template");
     RemapExpr(e, offs);
     ast::TemplatePart part;
     part.is_hole = true;

@@ -14,9 +14,9 @@ namespace x3 = boost::spirit::x3;
 
 // Per-parse mutable state, reachable from every parser through the context (x3::with).
 struct State {
-  uint32_t file = 0;             // Span::file of every node
-  const char* base = nullptr;    // offsets are measured from here
-  int depth = 0;                 // current nesting (guarded by kMaxDepth)
+  uint32_t file = 0;           // Span::file of every node
+  const char* base = nullptr;  // offsets are measured from here
+  int depth = 0;               // current nesting (guarded by kMaxDepth)
 };
 struct state_tag;
 

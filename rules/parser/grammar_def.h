@@ -61,7 +61,7 @@ Span MakeSpan(Ctx const& ctx, const char* b, const char* e) {
 
 // Words that cannot be an (unquoted) name in an expression.
 inline bool IsExprReserved(std::string_view w) {
-  static constexpr std::string_view kWords[] = {"and", "or",   "not",  "in",
+  static constexpr std::string_view kWords[] = {"and", "or",   "not",   "in",
                                                 "is",  "true", "false", "null"};
   for (auto k : kWords)
     if (k == w) return true;
@@ -70,11 +70,11 @@ inline bool IsExprReserved(std::string_view w) {
 // Words that cannot be a pattern variable (they end or modify a pattern).
 inline bool IsPatternReserved(std::string_view w) {
   static constexpr std::string_view kWords[] = {
-      "define", "within", "after",   "when",        "emit",         "labels",   "annotations",
-      "to",     "on",     "greedy",  "consecutive", "combinations", "optional", "until",
-      "stream", "sink",   "rule",    "where",       "partition",    "window",   "pattern",
-      "from",   "and",    "or",      "not",         "in",           "is",       "true",
-      "false",  "null"};
+      "define",      "within", "after",   "when",   "emit",        "labels",
+      "annotations", "to",     "on",      "greedy", "consecutive", "combinations",
+      "optional",    "until",  "stream",  "sink",   "rule",        "where",
+      "partition",   "window", "pattern", "from",   "and",         "or",
+      "not",         "in",     "is",      "true",   "false",       "null"};
   for (auto k : kWords)
     if (k == w) return true;
   return false;
@@ -133,8 +133,7 @@ struct Punct : Prim<Punct, x3::unused_type> {
 
 // Lexes one identifier component at p: [A-Za-z_][A-Za-z0-9_]* or `backquoted`.
 template <typename Ctx>
-bool LexIdent(const char*& p, const char* end, Ctx const& ctx, Reserved reserved,
-              ast::Ident& out) {
+bool LexIdent(const char*& p, const char* end, Ctx const& ctx, Reserved reserved, ast::Ident& out) {
   const char* b = p;
   if (p != end && *p == '`') {
     const char* q = p + 1;
@@ -256,11 +255,26 @@ bool LexString(const char*& p, const char* end, Ctx const& ctx, StrTok& out) {
       char e = q[1];
       size_t before = out.value.size();
       switch (e) {
-        case '\\': out.value.push_back('\\'); q += 2; break;
-        case '"': out.value.push_back('"'); q += 2; break;
-        case '\'': out.value.push_back('\''); q += 2; break;
-        case 'n': out.value.push_back('\n'); q += 2; break;
-        case 't': out.value.push_back('\t'); q += 2; break;
+        case '\\':
+          out.value.push_back('\\');
+          q += 2;
+          break;
+        case '"':
+          out.value.push_back('"');
+          q += 2;
+          break;
+        case '\'':
+          out.value.push_back('\'');
+          q += 2;
+          break;
+        case 'n':
+          out.value.push_back('\n');
+          q += 2;
+          break;
+        case 't':
+          out.value.push_back('\t');
+          q += 2;
+          break;
         case 'u': {
           const char* h = q + 2;
           if (h == end || *h != '{')
@@ -270,7 +284,7 @@ bool LexString(const char*& p, const char* end, Ctx const& ctx, StrTok& out) {
           int digits = 0;
           while (h != end && *h != '}') {
             char d = *h;
-            int v = IsDigit(d) ? d - '0'
+            int v = IsDigit(d)               ? d - '0'
                     : (d >= 'a' && d <= 'f') ? d - 'a' + 10
                     : (d >= 'A' && d <= 'F') ? d - 'A' + 10
                                              : -1;
@@ -287,8 +301,9 @@ bool LexString(const char*& p, const char* end, Ctx const& ctx, StrTok& out) {
           break;
         }
         default:
-          Fail(esc, "unknown escape '\\" + std::string(1, e) +
-                        "' in string (use \\\\ \\\" \\' \\n \\t \\u{hex}, or a raw string r\"...\")",
+          Fail(esc,
+               "unknown escape '\\" + std::string(1, e) +
+                   "' in string (use \\\\ \\\" \\' \\n \\t \\u{hex}, or a raw string r\"...\")",
                false, q + 2);
       }
       for (size_t i = before; i < out.value.size(); ++i) out.offsets.push_back(off(esc));
@@ -493,12 +508,18 @@ struct TypeP : Prim<TypeP, TypeTok> {
     const char* q = p;
     while (q != end && IsIdentChar(*q)) ++q;
     std::string_view w(p, q - p);
-    if (w == "bool") out.type = Type::kBool;
-    else if (w == "int") out.type = Type::kInt;
-    else if (w == "float") out.type = Type::kFloat;
-    else if (w == "string") out.type = Type::kString;
-    else if (w == "timestamp") out.type = Type::kTimestamp;
-    else return false;
+    if (w == "bool")
+      out.type = Type::kBool;
+    else if (w == "int")
+      out.type = Type::kInt;
+    else if (w == "float")
+      out.type = Type::kFloat;
+    else if (w == "string")
+      out.type = Type::kString;
+    else if (w == "timestamp")
+      out.type = Type::kTimestamp;
+    else
+      return false;
     p = q;
     out.span = MakeSpan(ctx, b, p);
     return true;
@@ -529,38 +550,53 @@ struct OpP : Prim<OpP, OpTok> {
   bool Lex(const char*& p, const char* end, Ctx const& ctx, OpTok& out) const {
     using B = ast::BinaryOp;
     const char* b = p;
-    auto two = [&](const char* s) {
-      return end - p >= 2 && p[0] == s[0] && p[1] == s[1];
-    };
+    auto two = [&](const char* s) { return end - p >= 2 && p[0] == s[0] && p[1] == s[1]; };
     auto set = [&](B op, size_t n) {
       out.code = static_cast<int>(op);
       p += n;
     };
     switch (level) {
       case OpLevel::kOr:
-        if (two("||")) set(B::kOr, 2);
-        else if (LexWordOp<Ctx>(p, end, "or")) out.code = static_cast<int>(B::kOr);
-        else return false;
+        if (two("||"))
+          set(B::kOr, 2);
+        else if (LexWordOp<Ctx>(p, end, "or"))
+          out.code = static_cast<int>(B::kOr);
+        else
+          return false;
         break;
       case OpLevel::kAnd:
-        if (two("&&")) set(B::kAnd, 2);
-        else if (LexWordOp<Ctx>(p, end, "and")) out.code = static_cast<int>(B::kAnd);
-        else return false;
+        if (two("&&"))
+          set(B::kAnd, 2);
+        else if (LexWordOp<Ctx>(p, end, "and"))
+          out.code = static_cast<int>(B::kAnd);
+        else
+          return false;
         break;
       case OpLevel::kNot:
-        if (p != end && *p == '!' && !(p + 1 != end && (p[1] == '=' || p[1] == '~'))) ++p;
-        else if (!LexWordOp<Ctx>(p, end, "not")) return false;
+        if (p != end && *p == '!' && !(p + 1 != end && (p[1] == '=' || p[1] == '~')))
+          ++p;
+        else if (!LexWordOp<Ctx>(p, end, "not"))
+          return false;
         break;
       case OpLevel::kCmp:
-        if (two("==")) set(B::kEq, 2);
-        else if (two("!=")) set(B::kNe, 2);
-        else if (two("<=")) set(B::kLe, 2);
-        else if (two(">=")) set(B::kGe, 2);
-        else if (two("=~")) set(B::kMatch, 2);
-        else if (two("!~")) set(B::kNotMatch, 2);
-        else if (p != end && *p == '<') set(B::kLt, 1);
-        else if (p != end && *p == '>') set(B::kGt, 1);
-        else return false;
+        if (two("=="))
+          set(B::kEq, 2);
+        else if (two("!="))
+          set(B::kNe, 2);
+        else if (two("<="))
+          set(B::kLe, 2);
+        else if (two(">="))
+          set(B::kGe, 2);
+        else if (two("=~"))
+          set(B::kMatch, 2);
+        else if (two("!~"))
+          set(B::kNotMatch, 2);
+        else if (p != end && *p == '<')
+          set(B::kLt, 1);
+        else if (p != end && *p == '>')
+          set(B::kGt, 1);
+        else
+          return false;
         break;
       case OpLevel::kIn: {  // code 0: in, 1: not in
         const char* q = p;
@@ -586,24 +622,34 @@ struct OpP : Prim<OpP, OpTok> {
           x3::skip_over(q, end, ctx);
         }
         if (!LexWordOp<Ctx>(q, end, "null"))
-          Fail(q, out.code ? "expected 'null' after 'is not'" : "expected 'null' or 'not null' after 'is'");
+          Fail(q, out.code ? "expected 'null' after 'is not'"
+                           : "expected 'null' or 'not null' after 'is'");
         p = q;
         break;
       }
       case OpLevel::kAdd:
-        if (p != end && *p == '+') set(B::kAdd, 1);
-        else if (p != end && *p == '-' && !(p + 1 != end && p[1] == '>')) set(B::kSub, 1);
-        else return false;
+        if (p != end && *p == '+')
+          set(B::kAdd, 1);
+        else if (p != end && *p == '-' && !(p + 1 != end && p[1] == '>'))
+          set(B::kSub, 1);
+        else
+          return false;
         break;
       case OpLevel::kMul:
-        if (p != end && *p == '*') set(B::kMul, 1);
-        else if (p != end && *p == '/') set(B::kDiv, 1);
-        else if (p != end && *p == '%') set(B::kMod, 1);
-        else return false;
+        if (p != end && *p == '*')
+          set(B::kMul, 1);
+        else if (p != end && *p == '/')
+          set(B::kDiv, 1);
+        else if (p != end && *p == '%')
+          set(B::kMod, 1);
+        else
+          return false;
         break;
       case OpLevel::kNeg:
-        if (p != end && *p == '-' && !(p + 1 != end && p[1] == '>')) ++p;
-        else return false;
+        if (p != end && *p == '-' && !(p + 1 != end && p[1] == '>'))
+          ++p;
+        else
+          return false;
         break;
     }
     out.span = MakeSpan(ctx, b, p);
@@ -685,8 +731,7 @@ struct QuantP : Prim<QuantP, ast::Quantifier> {
           out.max = count("expected an integer or '}' after ',' in quantifier");
           x3::skip_over(q, end, ctx);
           if (q == end || *q != '}') Fail(q, "expected '}' to close the quantifier");
-          if (out.max < out.min)
-            Fail(b, "quantifier {n,m} needs n <= m", false, q + 1);
+          if (out.max < out.min) Fail(b, "quantifier {n,m} needs n <= m", false, q + 1);
         }
       } else {
         Fail(q, "expected ',' or '}' in quantifier");
@@ -721,8 +766,7 @@ struct ExpectD : x3::unary_parser<Subject, ExpectD<Subject>> {
 struct ExpectGen {
   const char* msg;
   template <typename S>
-  constexpr ExpectD<typename x3::extension::as_parser<S>::value_type> operator[](
-      S const& s) const {
+  constexpr ExpectD<typename x3::extension::as_parser<S>::value_type> operator[](S const& s) const {
     return {x3::as_parser(s), msg};
   }
 };
@@ -750,8 +794,7 @@ struct GuardD : x3::unary_parser<Subject, GuardD<Subject>> {
 };
 struct GuardGen {
   template <typename S>
-  constexpr GuardD<typename x3::extension::as_parser<S>::value_type> operator[](
-      S const& s) const {
+  constexpr GuardD<typename x3::extension::as_parser<S>::value_type> operator[](S const& s) const {
     return GuardD<typename x3::extension::as_parser<S>::value_type>{x3::as_parser(s)};
   }
 };
@@ -835,8 +878,8 @@ void Finish(Ctx const& ctx, ast::Expr& e) {
   e.height = h + 1;
   if (e.height > kMaxExprHeight) {
     State& s = St(ctx);
-    Fail(s.base + e.span.begin, "expression too deeply nested (more than " +
-                                    std::to_string(kMaxExprHeight) + " levels)",
+    Fail(s.base + e.span.begin,
+         "expression too deeply nested (more than " + std::to_string(kMaxExprHeight) + " levels)",
          false, s.base + e.span.end);
   }
 }
@@ -896,8 +939,10 @@ auto const make_unary = [](ast::UnaryOp uop) {
          operand.literal.kind == ast::LiteralKind::kFloat) &&
         op.span.end == operand.span.begin) {
       ast::Expr n = std::move(operand);
-      if (n.literal.kind == ast::LiteralKind::kInt) n.literal.i = -n.literal.i;
-      else n.literal.f = -n.literal.f;
+      if (n.literal.kind == ast::LiteralKind::kInt)
+        n.literal.i = -n.literal.i;
+      else
+        n.literal.f = -n.literal.f;
       n.span.begin = op.span.begin;
       n.literal.span = n.span;
       x3::_val(ctx) = std::move(n);
@@ -988,39 +1033,38 @@ struct cmp_class : annotate {};
 struct unary_class : annotate {};
 
 auto const expr_def = or_expr;
-auto const or_expr_def =
-    and_expr[set_val] >>
-    *(or_op >> E("expected an expression after 'or'")[and_expr])[make_bin];
-auto const and_expr_def =
-    not_expr[set_val] >>
-    *(and_op >> E("expected an expression after 'and'")[not_expr])[make_bin];
+auto const or_expr_def = and_expr[set_val] >>
+                         *(or_op >> E("expected an expression after 'or'")[and_expr])[make_bin];
+auto const and_expr_def = not_expr[set_val] >>
+                          *(and_op >> E("expected an expression after 'and'")[not_expr])[make_bin];
 auto const not_expr_def =
-    (not_op >> G[E("expected an expression after 'not'")[not_expr]])[make_unary(ast::UnaryOp::kNot)] |
+    (not_op >>
+     G[E("expected an expression after 'not'")[not_expr]])[make_unary(ast::UnaryOp::kNot)] |
     cmp_expr[set_val];
 auto const expr_list_def = expr >> *(x3::lit(',') >> E("expected an expression after ','")[expr]);
 auto const cmp_expr_def =
     S[add_expr[set_val] >>
-    -((cmp_op >> E("expected an expression after the comparison operator")[add_expr])[make_bin] |
-      (in_op >> E("expected '(' after 'in'")[x3::lit('(')] >>
-       E("expected an expression in the 'in' list")[expr_list] >>
-       E("expected ')' or ',' in the 'in' list")[x3::lit(')')])[make_in] |
-      is_op[make_is])];
-auto const add_expr_def =
-    mul_expr[set_val] >> *(add_op >> E("expected an expression after the operator")[mul_expr])[make_bin];
-auto const mul_expr_def =
-    unary_expr[set_val] >>
-    *(mul_op >> E("expected an expression after the operator")[unary_expr])[make_bin];
+      -((cmp_op >> E("expected an expression after the comparison operator")[add_expr])[make_bin] |
+        (in_op >> E("expected '(' after 'in'")[x3::lit('(')] >>
+         E("expected an expression in the 'in' list")[expr_list] >>
+         E("expected ')' or ',' in the 'in' list")[x3::lit(')')])[make_in] |
+        is_op[make_is])];
+auto const add_expr_def = mul_expr[set_val] >>
+                          *(add_op >>
+                            E("expected an expression after the operator")[mul_expr])[make_bin];
+auto const mul_expr_def = unary_expr[set_val] >>
+                          *(mul_op >>
+                            E("expected an expression after the operator")[unary_expr])[make_bin];
 auto const unary_expr_def =
-    (neg_op >> G[E("expected an expression after '-'")[unary_expr]])[make_unary(ast::UnaryOp::kNeg)] |
+    (neg_op >>
+     G[E("expected an expression after '-'")[unary_expr]])[make_unary(ast::UnaryOp::kNeg)] |
     primary[set_val];
-auto const call_expr_def = S[(call_head >> -expr_list >>
-                               E("expected ')' or ',' in the argument list")[x3::lit(')')])[make_call]];
-auto const primary_def =
-    literal_p[make_lit] |
-    call_expr[set_val] |
-    path_expr[make_name] |
-    (x3::lit('(') >> G[E("expected an expression after '('")[expr]] >>
-     E("expected ')'")[x3::lit(')')])[set_val];
+auto const call_expr_def =
+    S[(call_head >> -expr_list >>
+       E("expected ')' or ',' in the argument list")[x3::lit(')')])[make_call]];
+auto const primary_def = literal_p[make_lit] | call_expr[set_val] | path_expr[make_name] |
+                         (x3::lit('(') >> G[E("expected an expression after '('")[expr]] >>
+                          E("expected ')'")[x3::lit(')')])[set_val];
 
 BOOST_SPIRIT_DEFINE(expr, or_expr, and_expr, not_expr, cmp_expr, add_expr, mul_expr, unary_expr,
                     primary, expr_list, call_expr)
@@ -1034,7 +1078,9 @@ inline void RemapSpan(Span& s, const std::vector<uint32_t>& offs) {
   s.end = offs[std::min<size_t>(s.end, offs.size() - 1)];
 }
 void RemapExpr(ast::Expr& e, const std::vector<uint32_t>& offs);
-inline void RemapIdent(ast::Ident& i, const std::vector<uint32_t>& offs) { RemapSpan(i.span, offs); }
+inline void RemapIdent(ast::Ident& i, const std::vector<uint32_t>& offs) {
+  RemapSpan(i.span, offs);
+}
 inline void RemapExpr(ast::Expr& e, const std::vector<uint32_t>& offs) {
   RemapSpan(e.span, offs);
   RemapSpan(e.op_span, offs);
@@ -1120,9 +1166,7 @@ auto const make_var = [](auto& ctx) {
   v.kind = ast::PatternNode::Kind::kVar;
   v.var = std::move(x3::_attr(ctx));
 };
-auto const set_mod = [](ast::ModifierKind k) {
-  return [k](auto& ctx) { x3::_val(ctx).kind = k; };
-};
+auto const set_mod = [](ast::ModifierKind k) { return [k](auto& ctx) { x3::_val(ctx).kind = k; }; };
 auto const set_until = [](auto& ctx) {
   x3::_val(ctx).kind = ast::ModifierKind::kUntil;
   x3::_val(ctx).until = std::move(x3::_attr(ctx));
@@ -1133,7 +1177,8 @@ auto const pattern_alt_def =
       *(x3::lit('|') >> E("expected a pattern after '|'")[pattern_seq])[alt_more]];
 auto const pattern_seq_def =
     S[pattern_term[seq_first] >>
-      *((arrow >> E("expected a pattern variable or '(' after the arrow")[pattern_term])[seq_arrow] |
+      *((arrow >>
+         E("expected a pattern variable or '(' after the arrow")[pattern_term])[seq_arrow] |
         pattern_term[seq_strict])];
 auto const pattern_term_def =
     S[(bang_tok[term_neg] >>
@@ -1141,25 +1186,22 @@ auto const pattern_term_def =
        pattern_primary[term_primary]) >>
       -(quant_p[term_quant] >> *modifier[term_mod])];
 auto const pattern_primary_def =
-    var_ident[make_var] |
-    (x3::lit('(') >> G[E("expected a pattern after '('")[pattern_alt]] >>
-     E("expected ')' to close the pattern group")[x3::lit(')')])[set_val];
-auto const modifier_def = S[
-    Kw("greedy")[set_mod(ast::ModifierKind::kGreedy)] |
-    Kw("consecutive")[set_mod(ast::ModifierKind::kConsecutive)] |
-    Kw("combinations")[set_mod(ast::ModifierKind::kCombinations)] |
-    Kw("optional")[set_mod(ast::ModifierKind::kOptional)] |
-    (Kw("until") >> E("expected '(' after 'until'")[x3::lit('(')] >>
-     E("expected a condition after 'until ('")[expr] >>
-     E("expected ')' after the until condition")[x3::lit(')')])[set_until]];
+    var_ident[make_var] | (x3::lit('(') >> G[E("expected a pattern after '('")[pattern_alt]] >>
+                           E("expected ')' to close the pattern group")[x3::lit(')')])[set_val];
+auto const modifier_def = S[Kw("greedy")[set_mod(ast::ModifierKind::kGreedy)] |
+                            Kw("consecutive")[set_mod(ast::ModifierKind::kConsecutive)] |
+                            Kw("combinations")[set_mod(ast::ModifierKind::kCombinations)] |
+                            Kw("optional")[set_mod(ast::ModifierKind::kOptional)] |
+                            (Kw("until") >> E("expected '(' after 'until'")[x3::lit('(')] >>
+                             E("expected a condition after 'until ('")[expr] >>
+                             E("expected ')' after the until condition")[x3::lit(')')])[set_until]];
 
 BOOST_SPIRIT_DEFINE(pattern_alt, pattern_seq, pattern_term, pattern_primary, modifier)
 
 // ---------------------------------------------------------------------------------------------
 // Declarations.
 
-#define VIGIL_SET(member) \
-  ([](auto& ctx) { x3::_val(ctx).member = std::move(x3::_attr(ctx)); })
+#define VIGIL_SET(member) ([](auto& ctx) { x3::_val(ctx).member = std::move(x3::_attr(ctx)); })
 
 struct option_class : annotate {};
 struct define_item_class : annotate {};
@@ -1193,11 +1235,12 @@ stream_decl_type const stream_decl = "stream";
 sink_decl_type const sink_decl = "sink";
 rule_decl_type const rule_decl = "rule";
 
-auto const option_def = ident_any >> E("expected a literal value after the option name")[option_literal];
-auto const option_list_def =
-    x3::lit('(') >> -(option % ',') >> E("expected ')' or ',' after an option")[x3::lit(')')];
-auto const ident_list_def =
-    E("expected a name")[ident_any] >> *(x3::lit(',') >> E("expected a name after ','")[ident_any]);
+auto const option_def = ident_any >>
+                        E("expected a literal value after the option name")[option_literal];
+auto const option_list_def = x3::lit('(') >> -(option % ',') >>
+                             E("expected ')' or ',' after an option")[x3::lit(')')];
+auto const ident_list_def = E("expected a name")[ident_any] >>
+                            *(x3::lit(',') >> E("expected a name after ','")[ident_any]);
 auto const path_list_def = E("expected a field name")[path_any] >>
                            *(x3::lit(',') >> E("expected a field name after ','")[path_any]);
 auto const define_item_def = var_ident >>
@@ -1205,11 +1248,11 @@ auto const define_item_def = var_ident >>
                              E("expected a condition after 'as'")[expr];
 auto const emit_item_def = ident_any >> E("expected '=' after the emit name")[assign_tok] >>
                            E("expected an expression after '='")[expr];
-auto const compute_item_def = expr >>
-                              E("expected 'as' after the aggregate in compute")[Kw("as")] >>
+auto const compute_item_def = expr >> E("expected 'as' after the aggregate in compute")[Kw("as")] >>
                               E("expected a name after 'as'")[ident_any];
-auto const kt_item_def = S[((ident_any | string_p) >> E("expected ':' after the key")[x3::lit(':')] >>
-     E("expected a string template after ':'")[string_p])[make_kt]];
+auto const kt_item_def =
+    S[((ident_any | string_p) >> E("expected ':' after the key")[x3::lit(':')] >>
+       E("expected a string template after ':'")[string_p])[make_kt]];
 auto const kt_block_def = E("expected '{'")[x3::lit('{')] >> -(kt_item % ',') >> -x3::lit(',') >>
                           E("expected '}' or ',' after an entry")[x3::lit('}')];
 
@@ -1230,16 +1273,21 @@ auto const set_field_type = [](auto& ctx) {
   x3::_val(ctx).type = x3::_attr(ctx).type;
   x3::_val(ctx).type_span = x3::_attr(ctx).span;
 };
-auto const field_def = S[path_any[set_field_name] >>
-    E("expected a type (bool, int, float, string, timestamp)")[type_p][set_field_type]];
-auto const source_def = S[E("expected a source kind (file, kafka, stdin)")[ident_any][VIGIL_SET(kind)] >>
-                        -option_list[VIGIL_SET(options)]];
+auto const field_def =
+    S[path_any[set_field_name] >>
+      E("expected a type (bool, int, float, string, timestamp)")[type_p][set_field_type]];
+auto const source_def =
+    S[E("expected a source kind (file, kafka, stdin)")[ident_any][VIGIL_SET(kind)] >>
+      -option_list[VIGIL_SET(options)]];
 
 template <typename T>
 Span SpanOf(const T& v) {
-  if constexpr (requires { v.span; }) return v.span;
-  else if constexpr (requires { v.front().span; }) return v.empty() ? Span{} : v.front().span;
-  else return Span{};
+  if constexpr (requires { v.span; })
+    return v.span;
+  else if constexpr (requires { v.front().span; })
+    return v.empty() ? Span{} : v.front().span;
+  else
+    return Span{};
 }
 
 // Each stream clause at most once.
@@ -1249,8 +1297,10 @@ auto Once(const char* what, T ast::StreamDecl::*member) {
     auto& v = x3::_val(ctx);
     auto& m = v.*member;
     bool dup;
-    if constexpr (requires { m.has_value(); }) dup = m.has_value();
-    else dup = !m.empty();
+    if constexpr (requires { m.has_value(); })
+      dup = m.has_value();
+    else
+      dup = !m.empty();
     if (dup) {
       State& s = St(ctx);
       Span sp = SpanOf(x3::_attr(ctx));
@@ -1262,92 +1312,110 @@ auto Once(const char* what, T ast::StreamDecl::*member) {
   };
 }
 
-auto const stream_decl_def = S[Kw("stream") >> E("expected a stream name after 'stream'")[ident_any][VIGIL_SET(name)] >>
-    E("expected '(' and the stream's fields")[x3::lit('(')] >>
-    -(field % ',')[VIGIL_SET(fields)] >> -x3::lit(',') >>
-    E("expected ')' or ',' after a field")[x3::lit(')')] >>
-    *((Kw("event") >> E("expected 'time' after 'event'")[Kw("time")] >>
-       E("expected the event-time field after 'event time'")[path_any])[Once("event time", &ast::StreamDecl::event_time)] |
-      (Kw("out") >> E("expected 'of order' after 'out'")[Kw("of")] >>
-       E("expected 'order' after 'out of'")[Kw("order")] >>
-       E("expected a duration after 'out of order' (e.g. 5s)")[duration])[Once("out of order", &ast::StreamDecl::out_of_order)] |
-      (Kw("idle") >> E("expected 'after' after 'idle'")[Kw("after")] >>
-       E("expected a duration after 'idle after' (e.g. 1m)")[duration])[Once("idle after", &ast::StreamDecl::idle_after)] |
-      (Kw("late") >> E("expected 'to' after 'late'")[Kw("to")] >> ident_list)[Once("late to", &ast::StreamDecl::late_to)] |
-      (Kw("from") >> source)[Once("from", &ast::StreamDecl::source)])];
+auto const stream_decl_def =
+    S[Kw("stream") >> E("expected a stream name after 'stream'")[ident_any][VIGIL_SET(name)] >>
+      E("expected '(' and the stream's fields")[x3::lit('(')] >>
+      -(field % ',')[VIGIL_SET(fields)] >> -x3::lit(',') >>
+      E("expected ')' or ',' after a field")[x3::lit(')')] >>
+      *((Kw("event") >> E("expected 'time' after 'event'")[Kw("time")] >>
+         E("expected the event-time field after 'event time'")[path_any])[Once(
+            "event time", &ast::StreamDecl::event_time)] |
+        (Kw("out") >> E("expected 'of order' after 'out'")[Kw("of")] >>
+         E("expected 'order' after 'out of'")[Kw("order")] >>
+         E("expected a duration after 'out of order' (e.g. 5s)")[duration])[Once(
+            "out of order", &ast::StreamDecl::out_of_order)] |
+        (Kw("idle") >> E("expected 'after' after 'idle'")[Kw("after")] >>
+         E("expected a duration after 'idle after' (e.g. 1m)")[duration])[Once(
+            "idle after", &ast::StreamDecl::idle_after)] |
+        (Kw("late") >> E("expected 'to' after 'late'")[Kw("to")] >>
+         ident_list)[Once("late to", &ast::StreamDecl::late_to)] |
+        (Kw("from") >> source)[Once("from", &ast::StreamDecl::source)])];
 
-auto const sink_decl_def = S[Kw("sink") >> E("expected a sink name after 'sink'")[ident_any][VIGIL_SET(name)] >>
-    E("expected a sink kind (file, stdout, webhook, alertmanager, kafka)")[ident_any][VIGIL_SET(kind)] >>
-    -option_list[VIGIL_SET(options)]];
+auto const sink_decl_def =
+    S[Kw("sink") >> E("expected a sink name after 'sink'")[ident_any][VIGIL_SET(name)] >>
+      E("expected a sink kind (file, stdout, webhook, alertmanager, kafka)")[ident_any]
+                                                                            [VIGIL_SET(kind)] >>
+      -option_list[VIGIL_SET(options)]];
 
-auto const window_clause_def = S[Kw("window") >> E("expected a window size (a duration, e.g. 1m)")[duration][VIGIL_SET(size)] >>
-    -(Kw("slide") >> E("expected a slide duration after 'slide' (e.g. 10s)")[duration])[VIGIL_SET(slide)] >>
-    E("expected 'compute' after the window size")[Kw("compute")] >>
-    compute_list[VIGIL_SET(compute)]];
+auto const window_clause_def =
+    S[Kw("window") >>
+      E("expected a window size (a duration, e.g. 1m)")[duration][VIGIL_SET(size)] >>
+      -(Kw("slide") >>
+        E("expected a slide duration after 'slide' (e.g. 10s)")[duration])[VIGIL_SET(slide)] >>
+      E("expected 'compute' after the window size")[Kw("compute")] >>
+      compute_list[VIGIL_SET(compute)]];
 
-auto const set_skip = [](ast::SkipKind k) {
-  return [k](auto& ctx) { x3::_val(ctx).kind = k; };
-};
+auto const set_skip = [](ast::SkipKind k) { return [k](auto& ctx) { x3::_val(ctx).kind = k; }; };
 auto const set_skip_var = [](ast::SkipKind k) {
   return [k](auto& ctx) {
     x3::_val(ctx).kind = k;
     x3::_val(ctx).var = std::move(x3::_attr(ctx));
   };
 };
-auto const after_match_def = S[Kw("after") >> E("expected 'match' after 'after'")[Kw("match")] >>
-    E("expected a skip strategy (no skip, skip to next, skip past last, skip to first VAR, skip to last VAR)")
-        [(Kw("no") >> E("expected 'skip' after 'no'")[Kw("skip")])[set_skip(ast::SkipKind::kNoSkip)] |
-         (Kw("skip") >>
-          E("expected 'to next', 'past last', 'to first VAR' or 'to last VAR' after 'skip'")
-              [(Kw("past") >> E("expected 'last' after 'skip past'")[Kw("last")])[set_skip(ast::SkipKind::kSkipPastLast)] |
-               (Kw("to") >>
-                E("expected 'next', 'first VAR' or 'last VAR' after 'skip to'")
-                    [Kw("next")[set_skip(ast::SkipKind::kSkipToNext)] |
-                     (Kw("first") >> E("expected a pattern variable after 'skip to first'")[ident_any])[set_skip_var(ast::SkipKind::kSkipToFirst)] |
-                     (Kw("last") >> E("expected a pattern variable after 'skip to last'")[ident_any])[set_skip_var(ast::SkipKind::kSkipToLast)]])])]];
+auto const after_match_def =
+    S[Kw("after") >> E("expected 'match' after 'after'")[Kw("match")] >>
+      E("expected a skip strategy (no skip, skip to next, skip past last, skip to first VAR, skip "
+        "to last VAR)")
+          [(Kw("no") >>
+            E("expected 'skip' after 'no'")[Kw("skip")])[set_skip(ast::SkipKind::kNoSkip)] |
+           (Kw("skip") >>
+            E("expected 'to next', 'past last', 'to first VAR' or 'to last VAR' after 'skip'")
+                [(Kw("past") >> E("expected 'last' after 'skip past'")[Kw("last")])[set_skip(
+                     ast::SkipKind::kSkipPastLast)] |
+                 (Kw("to") >> E("expected 'next', 'first VAR' or 'last VAR' after 'skip to'")
+                                  [Kw("next")[set_skip(ast::SkipKind::kSkipToNext)] |
+                                   (Kw("first") >> E("expected a pattern variable after 'skip to "
+                                                     "first'")[ident_any])[set_skip_var(
+                                       ast::SkipKind::kSkipToFirst)] |
+                                   (Kw("last") >> E("expected a pattern variable after 'skip to "
+                                                    "last'")[ident_any])[set_skip_var(
+                                       ast::SkipKind::kSkipToLast)]])])]];
 
-auto const when_clause_def = S[Kw("when") >> E("expected a condition after 'when'")[expr][VIGIL_SET(cond)] >>
-    -(Kw("for") >> E("expected a duration after 'for' (e.g. 5m)")[duration])[VIGIL_SET(for_duration)] >>
-    -(Kw("keep") >> E("expected 'firing for' after 'keep'")[Kw("firing")] >>
-      E("expected 'for' after 'keep firing'")[Kw("for")] >>
-      E("expected a duration after 'keep firing for'")[duration])[VIGIL_SET(keep_firing_for)] >>
-    -(Kw("clear") >> E("expected 'when' after 'clear'")[Kw("when")] >>
-      E("expected a condition after 'clear when'")[expr])[VIGIL_SET(clear_when)] >>
-    -(Kw("no") >> E("expected 'data after' after 'no'")[Kw("data")] >>
-      E("expected 'after' after 'no data'")[Kw("after")] >>
-      E("expected a duration after 'no data after'")[duration])[VIGIL_SET(no_data_after)]];
+auto const when_clause_def =
+    S[Kw("when") >> E("expected a condition after 'when'")[expr][VIGIL_SET(cond)] >>
+      -(Kw("for") >>
+        E("expected a duration after 'for' (e.g. 5m)")[duration])[VIGIL_SET(for_duration)] >>
+      -(Kw("keep") >> E("expected 'firing for' after 'keep'")[Kw("firing")] >>
+        E("expected 'for' after 'keep firing'")[Kw("for")] >>
+        E("expected a duration after 'keep firing for'")[duration])[VIGIL_SET(keep_firing_for)] >>
+      -(Kw("clear") >> E("expected 'when' after 'clear'")[Kw("when")] >>
+        E("expected a condition after 'clear when'")[expr])[VIGIL_SET(clear_when)] >>
+      -(Kw("no") >> E("expected 'data after' after 'no'")[Kw("data")] >>
+        E("expected 'after' after 'no data'")[Kw("after")] >>
+        E("expected a duration after 'no data after'")[duration])[VIGIL_SET(no_data_after)]];
 
 auto const on_timeout_def = S[Kw("on") >> E("expected 'timeout' after 'on'")[Kw("timeout")] >>
-                            -(Kw("to") >> ident_list)[VIGIL_SET(to)]];
+                              -(Kw("to") >> ident_list)[VIGIL_SET(to)]];
 
-auto const pattern_clause_def = Kw("pattern") >> E("expected a pattern after 'pattern'")[pattern_alt];
+auto const pattern_clause_def = Kw("pattern") >>
+                                E("expected a pattern after 'pattern'")[pattern_alt];
 
 auto const set_pattern = [](auto& ctx) {
   auto& v = x3::_val(ctx);
   v.pattern = std::move(x3::_attr(ctx));
 };
 
-auto const rule_decl_def = S[Kw("rule") >> E("expected a rule name after 'rule'")[ident_any][VIGIL_SET(name)] >>
-    E("expected 'from' after the rule name")[Kw("from")] >>
-    E("expected a stream name after 'from'")[ident_any][VIGIL_SET(from)] >>
-    -(Kw("where") >> E("expected a condition after 'where'")[expr])[VIGIL_SET(where)] >>
-    -(Kw("partition") >> E("expected 'by' after 'partition'")[Kw("by")] >> path_list)[VIGIL_SET(partition_by)] >>
-    -window_clause[VIGIL_SET(window)] >>
-    -PS[pattern_clause[set_pattern]] >>
-    -(Kw("define") >> define_list)[VIGIL_SET(define)] >>
-    -(Kw("within") >> E("expected a duration after 'within' (e.g. 10m)")[duration])[VIGIL_SET(within)] >>
-    -after_match[VIGIL_SET(after_match)] >>
-    -when_clause[VIGIL_SET(when)] >>
-    -(Kw("emit") >> emit_list)[VIGIL_SET(emit)] >>
-    -(Kw("labels") >> kt_block)[VIGIL_SET(labels)] >>
-    -(Kw("annotations") >> kt_block)[VIGIL_SET(annotations)] >>
-    -(Kw("to") >> ident_list)[VIGIL_SET(to)] >>
-    -on_timeout[VIGIL_SET(on_timeout)]];
+auto const rule_decl_def =
+    S[Kw("rule") >> E("expected a rule name after 'rule'")[ident_any][VIGIL_SET(name)] >>
+      E("expected 'from' after the rule name")[Kw("from")] >>
+      E("expected a stream name after 'from'")[ident_any][VIGIL_SET(from)] >>
+      -(Kw("where") >> E("expected a condition after 'where'")[expr])[VIGIL_SET(where)] >>
+      -(Kw("partition") >> E("expected 'by' after 'partition'")[Kw("by")] >>
+        path_list)[VIGIL_SET(partition_by)] >>
+      -window_clause[VIGIL_SET(window)] >> -PS[pattern_clause[set_pattern]] >>
+      -(Kw("define") >> define_list)[VIGIL_SET(define)] >>
+      -(Kw("within") >>
+        E("expected a duration after 'within' (e.g. 10m)")[duration])[VIGIL_SET(within)] >>
+      -after_match[VIGIL_SET(after_match)] >> -when_clause[VIGIL_SET(when)] >>
+      -(Kw("emit") >> emit_list)[VIGIL_SET(emit)] >>
+      -(Kw("labels") >> kt_block)[VIGIL_SET(labels)] >>
+      -(Kw("annotations") >> kt_block)[VIGIL_SET(annotations)] >>
+      -(Kw("to") >> ident_list)[VIGIL_SET(to)] >> -on_timeout[VIGIL_SET(on_timeout)]];
 
 BOOST_SPIRIT_DEFINE(option, option_list, ident_list, path_list, define_item, emit_item,
                     compute_item, kt_item, kt_block, field, source, window_clause, after_match,
-                    when_clause, on_timeout, pattern_clause, define_list, emit_list,
-                    compute_list, stream_decl, sink_decl, rule_decl)
+                    when_clause, on_timeout, pattern_clause, define_list, emit_list, compute_list,
+                    stream_decl, sink_decl, rule_decl)
 
 #undef VIGIL_SET
 

@@ -66,8 +66,8 @@ Token NextToken(std::string_view text, uint32_t p) {
     t.end = q;
     return t;
   }
-  static constexpr std::string_view kOps[] = {"->>", "->", "==", "!=", "<=", ">=",
-                                              "=~",  "!~", "&&", "||"};
+  static constexpr std::string_view kOps[] = {
+      "->>", "->", "==", "!=", "<=", ">=", "=~", "!~", "&&", "||"};
   for (auto op : kOps) {
     if (text.substr(p, op.size()) == op) {
       t.end = p + static_cast<uint32_t>(op.size());
@@ -76,7 +76,11 @@ Token NextToken(std::string_view text, uint32_t p) {
   }
   // One UTF-8 code point (or one byte if malformed).
   unsigned char u = static_cast<unsigned char>(c);
-  uint32_t len = u < 0x80 ? 1 : (u >> 5) == 0x6 ? 2 : (u >> 4) == 0xE ? 3 : (u >> 3) == 0x1E ? 4 : 1;
+  uint32_t len = u < 0x80           ? 1
+                 : (u >> 5) == 0x6  ? 2
+                 : (u >> 4) == 0xE  ? 3
+                 : (u >> 3) == 0x1E ? 4
+                                    : 1;
   t.end = std::min(n, p + len);
   return t;
 }
@@ -131,8 +135,8 @@ constexpr std::string_view kRuleClauses =
 
 bool IsRuleClauseKeyword(std::string_view w) {
   static constexpr std::string_view kWords[] = {
-      "from",  "where", "partition", "window", "pattern", "define",      "within",
-      "after", "when",  "emit",      "labels", "annotations", "to",      "on"};
+      "from",  "where", "partition", "window", "pattern",     "define", "within",
+      "after", "when",  "emit",      "labels", "annotations", "to",     "on"};
   for (auto k : kWords)
     if (k == w) return true;
   return false;
@@ -161,7 +165,8 @@ ParseResult Parse(uint32_t file_index, std::string_view text) {
     if (t.begin >= n) break;
     if (!IsDeclKeyword(text, t)) {
       add(t.begin, t.end,
-          "unexpected " + Describe(text, t) + ", expected a declaration ('stream', 'sink' or 'rule')");
+          "unexpected " + Describe(text, t) +
+              ", expected a declaration ('stream', 'sink' or 'rule')");
       pos = Recover(text, t.begin, t.end);
       continue;
     }
@@ -203,9 +208,12 @@ ParseResult Parse(uint32_t file_index, std::string_view text) {
     }
     add(next.begin, next.end, std::move(msg));
     // Drop the declaration (a syntax error anywhere omits it, see ast::File) and resume.
-    if (kind == "rule") result.file.rules.pop_back();
-    else if (kind == "stream") result.file.streams.pop_back();
-    else result.file.sinks.pop_back();
+    if (kind == "rule")
+      result.file.rules.pop_back();
+    else if (kind == "stream")
+      result.file.streams.pop_back();
+    else
+      result.file.sinks.pop_back();
     pos = Recover(text, next.begin, next.end);
   }
   return result;

@@ -11,7 +11,7 @@
 namespace vigil::rules {
 
 struct ParseResult {
-  ast::File file;  // every declaration that parsed cleanly
+  ast::File file;                       // every declaration that parsed cleanly
   std::vector<Diagnostic> diagnostics;  // syntax errors in source order; empty: success
   bool ok() const { return diagnostics.empty(); }
 };

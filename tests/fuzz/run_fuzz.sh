@@ -8,6 +8,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 SECONDS_TO_RUN="${1:-60}"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build-fuzz}"
+[[ "${VIGIL_FUZZ_COMPILE:-0}" == "1" ]] && BUILD_DIR="$BUILD_DIR/compile"
 JOBS="${JOBS:-2}"
 mkdir -p "$BUILD_DIR"
 
@@ -18,12 +19,13 @@ SRCS=("$ROOT/tests/fuzz/parser_fuzz.cc" "$ROOT/rules/parser/parser.cc"
       "$ROOT/rules/parser/grammar.cc")
 LIBS=()
 if [[ "${VIGIL_FUZZ_COMPILE:-0}" == "1" ]]; then
-  # The whole front end and what it links: rules, cep, core.
+  # The whole front end and what it links: rules, cep/expr (the front end's output IR), core.
   FLAGS+=(-DVIGIL_FUZZ_COMPILE)
   mapfile -t SRCS < <(printf '%s\n' "$ROOT/tests/fuzz/parser_fuzz.cc";
-                      find "$ROOT/rules" "$ROOT/cep" "$ROOT/core" -name '*.cc' | sort)
-  LIBS+=($(pkg-config --libs re2) -lfmt)
-  LIBS+=($(pkg-config --libs absl_status absl_statusor absl_strings absl_str_format 2>/dev/null || echo -labsl_status -labsl_statusor -labsl_strings -labsl_str_format_internal))
+                      find "$ROOT/rules" "$ROOT/cep/expr" "$ROOT/core" -name '*.cc' | sort)
+  LIBS+=($(pkg-config --libs re2) -lfmt -labsl_status -labsl_statusor -labsl_strings
+         -labsl_str_format_internal -labsl_hash -labsl_raw_hash_set -labsl_city
+         -labsl_low_level_hash)
 fi
 
 # Compile each source to an object (in parallel, JOBS at a time), then link.

@@ -559,73 +559,74 @@ TEST(ExprToString, RendersByIndexOrName) {
 
 TEST(AggAcc, Count) {
   AggAcc a;
-  EXPECT_EQ(a.Result(AggFn::kCount), Value::Int(0));
+  EXPECT_EQ(a.Result(AggFn::kCount, Type::kFloat), Value::Int(0));
   a.Add(AggFn::kCount, Value());
   a.Add(AggFn::kCount, Value::Int(5));
-  EXPECT_EQ(a.Result(AggFn::kCount), Value::Int(2));
+  EXPECT_EQ(a.Result(AggFn::kCount, Type::kFloat), Value::Int(2));
 }
 
 TEST(AggAcc, SumOfIntsIsIntOfFloatsFloat) {
   AggAcc ints;
-  EXPECT_TRUE(ints.Result(AggFn::kSum).is_null());
+  EXPECT_EQ(ints.Result(AggFn::kSum, Type::kInt), Value::Int(0));
+  EXPECT_EQ(ints.Result(AggFn::kSum, Type::kFloat), Value::Float(0));
   ints.Add(AggFn::kSum, Value::Int(2));
   ints.Add(AggFn::kSum, Value());
   ints.Add(AggFn::kSum, Value::Int(5));
-  EXPECT_EQ(ints.Result(AggFn::kSum), Value::Int(7));
+  EXPECT_EQ(ints.Result(AggFn::kSum, Type::kInt), Value::Int(7));
   AggAcc floats;
   floats.Add(AggFn::kSum, Value::Float(0.5));
   floats.Add(AggFn::kSum, Value::Float(900.0));
-  EXPECT_EQ(floats.Result(AggFn::kSum), Value::Float(900.5));
+  EXPECT_EQ(floats.Result(AggFn::kSum, Type::kFloat), Value::Float(900.5));
   AggAcc nulls;
   nulls.Add(AggFn::kSum, Value());
-  EXPECT_TRUE(nulls.Result(AggFn::kSum).is_null());
+  EXPECT_EQ(nulls.Result(AggFn::kSum, Type::kFloat), Value::Float(0));  // no non-null value
   AggAcc big;
   big.Add(AggFn::kSum, Value::Int(std::numeric_limits<int64_t>::max()));
   big.Add(AggFn::kSum, Value::Int(1));
-  EXPECT_EQ(big.Result(AggFn::kSum).type(), Type::kFloat);
+  EXPECT_EQ(big.Result(AggFn::kSum, Type::kFloat).type(), Type::kFloat);
 }
 
 TEST(AggAcc, AvgIsFloat) {
   AggAcc a;
-  EXPECT_TRUE(a.Result(AggFn::kAvg).is_null());
+  EXPECT_TRUE(a.Result(AggFn::kAvg, Type::kFloat).is_null());
   a.Add(AggFn::kAvg, Value::Int(1));
   a.Add(AggFn::kAvg, Value());
   a.Add(AggFn::kAvg, Value::Int(2));
-  EXPECT_EQ(a.Result(AggFn::kAvg), Value::Float(1.5));
+  EXPECT_EQ(a.Result(AggFn::kAvg, Type::kFloat), Value::Float(1.5));
 }
 
 TEST(AggAcc, MinMaxByValueOrder) {
   AggAcc mn, mx;
-  EXPECT_TRUE(mn.Result(AggFn::kMin).is_null());
+  EXPECT_TRUE(mn.Result(AggFn::kMin, Type::kFloat).is_null());
   for (Value v : {Value::Float(3.5), Value(), Value::Float(-1.0), Value::Float(7.0)}) {
     mn.Add(AggFn::kMin, v);
     mx.Add(AggFn::kMax, v);
   }
-  EXPECT_EQ(mn.Result(AggFn::kMin), Value::Float(-1.0));
-  EXPECT_EQ(mx.Result(AggFn::kMax), Value::Float(7.0));
+  EXPECT_EQ(mn.Result(AggFn::kMin, Type::kFloat), Value::Float(-1.0));
+  EXPECT_EQ(mx.Result(AggFn::kMax, Type::kFloat), Value::Float(7.0));
   AggAcc smin, smax;
   for (const char* s : {"m", "b", "z"}) {
     smin.Add(AggFn::kMin, Value::String(s));
     smax.Add(AggFn::kMax, Value::String(s));
   }
-  EXPECT_EQ(smin.Result(AggFn::kMin), Value::String("b"));
-  EXPECT_EQ(smax.Result(AggFn::kMax), Value::String("z"));
+  EXPECT_EQ(smin.Result(AggFn::kMin, Type::kFloat), Value::String("b"));
+  EXPECT_EQ(smax.Result(AggFn::kMax, Type::kFloat), Value::String("z"));
 }
 
 TEST(AggAcc, FirstAndLastKeepNulls) {
   AggAcc f, l;
-  EXPECT_TRUE(f.Result(AggFn::kFirst).is_null());
+  EXPECT_TRUE(f.Result(AggFn::kFirst, Type::kFloat).is_null());
   for (Value v : {Value(), Value::Int(1), Value::Int(2)}) f.Add(AggFn::kFirst, v);
-  EXPECT_TRUE(f.Result(AggFn::kFirst).is_null());
+  EXPECT_TRUE(f.Result(AggFn::kFirst, Type::kFloat).is_null());
   for (Value v : {Value::Int(1), Value::Int(2), Value()}) l.Add(AggFn::kLast, v);
-  EXPECT_TRUE(l.Result(AggFn::kLast).is_null());
+  EXPECT_TRUE(l.Result(AggFn::kLast, Type::kFloat).is_null());
   AggAcc f2, l2;
   for (Value v : {Value::String("a"), Value::String("b")}) {
     f2.Add(AggFn::kFirst, v);
     l2.Add(AggFn::kLast, v);
   }
-  EXPECT_EQ(f2.Result(AggFn::kFirst), Value::String("a"));
-  EXPECT_EQ(l2.Result(AggFn::kLast), Value::String("b"));
+  EXPECT_EQ(f2.Result(AggFn::kFirst, Type::kFloat), Value::String("a"));
+  EXPECT_EQ(l2.Result(AggFn::kLast, Type::kFloat), Value::String("b"));
   EXPECT_EQ(l2.count, 2);
 }
 

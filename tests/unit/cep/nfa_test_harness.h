@@ -257,7 +257,8 @@ class NfaTestHarness {
     for (size_t v = 0; v < r.events.size(); ++v) {
       if (r.events[v].empty()) continue;
       std::vector<std::string> ids;
-      for (const EventPtr& e : r.events[v]) ids.push_back(absl::StrCat(e->values[kIdSlot].as_int()));
+      for (const EventPtr& e : r.events[v])
+        ids.push_back(absl::StrCat(e->values[kIdSlot].as_int()));
       parts.push_back(absl::StrCat(pattern_.vars[v].name, ":[", absl::StrJoin(ids, ","), "]"));
     }
     return absl::StrJoin(parts, " ");

@@ -19,8 +19,14 @@ TEST(DeadLetter, InvalidRecord) {
 TEST(DeadLetter, InvalidUtf8IsReplaced) {
   std::string out;
   DeadLetterWriter w(&out);
-  ASSERT_TRUE(w.WriteInvalid("s", "r", 1, "a\xff" "b\xc3").ok());
-  EXPECT_NE(out.find("\"input\":\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\""), std::string::npos) << out;
+  ASSERT_TRUE(w.WriteInvalid("s", "r", 1,
+                             "a\xff"
+                             "b\xc3")
+                  .ok());
+  EXPECT_NE(out.find("\"input\":\"a\xEF\xBF\xBD"
+                     "b\xEF\xBF\xBD\""),
+            std::string::npos)
+      << out;
 }
 
 TEST(DeadLetter, LateRecord) {

@@ -79,7 +79,8 @@ TEST_F(DecoderTest, UndeclaredKeysKeptInRaw) {
 }
 
 TEST_F(DecoderTest, WrongTypes) {
-  EXPECT_EQ(Reason(R"({"amount":"12","at":1})"), "line 3: field 'amount': expected float, got string");
+  EXPECT_EQ(Reason(R"({"amount":"12","at":1})"),
+            "line 3: field 'amount': expected float, got string");
   EXPECT_EQ(Reason(R"({"card":12,"at":1})"), "line 3: field 'card': expected string, got int");
   EXPECT_EQ(Reason(R"({"ok":"true","at":1})"), "line 3: field 'ok': expected bool, got string");
   EXPECT_EQ(Reason(R"({"n":true,"at":1})"), "line 3: field 'n': expected int, got bool");

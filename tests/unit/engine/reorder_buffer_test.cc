@@ -64,8 +64,7 @@ TEST(ReorderBuffer, RandomisedAgainstStableSort) {
       for (uint64_t s : Drain(b, Watermark(max_seen - 7))) got.push_back(s);
     }
     for (uint64_t s : Drain(b, Watermark::Max())) got.push_back(s);
-    std::stable_sort(all.begin(), all.end(),
-                     [](auto& a, auto& b) { return a.first < b.first; });
+    std::stable_sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.first < b.first; });
     std::vector<uint64_t> want;
     for (auto& [t, s] : all) want.push_back(s);
     // Events released early (before a later, smaller one arrived) can differ from a global

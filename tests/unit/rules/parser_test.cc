@@ -107,7 +107,8 @@ stream txn (
 }
 
 TEST(ParserTest, StreamSources) {
-  auto r = P("stream a (x int) from stdin\nstream b (x int) from kafka(brokers \"h:1\", topic \"t\")");
+  auto r =
+      P("stream a (x int) from stdin\nstream b (x int) from kafka(brokers \"h:1\", topic \"t\")");
   ASSERT_TRUE(r.ok()) << ErrorsOf(r);
   ASSERT_EQ(r.file.streams.size(), 2u);
   EXPECT_EQ(r.file.streams[0].source->kind.name, "stdin");
@@ -268,7 +269,8 @@ TEST(ParserTest, ExpressionPrecedence) {
   EXPECT_EQ(Ex("x is null or y is not null"), "(or (isnull x) (isnotnull y))");
   EXPECT_EQ(Ex("not x is null"), "(not (isnull x))");
   EXPECT_EQ(Ex("a + 1 in (2)"), "(in (+ a 1) 2)");
-  EXPECT_EQ(Ex("coalesce(a, b, \"x\") == lower(c)"), "(== (call coalesce a b \"x\") (call lower c))");
+  EXPECT_EQ(Ex("coalesce(a, b, \"x\") == lower(c)"),
+            "(== (call coalesce a b \"x\") (call lower c))");
   EXPECT_EQ(Ex("count() > 2 and count(v) < 3"), "(and (> (call count) 2) (< (call count v) 3))");
   EXPECT_EQ(Ex("quantile(0.5, x) > 1"), "(> (call quantile 0.5f x) 1)");
   EXPECT_EQ(Ex("abs ( x ) > 1"), "(> (call abs x) 1)");
@@ -464,15 +466,15 @@ TEST(ParserTest, ErrorMessagesAndLocations) {
               HasSubstr("25-30: unexpected 'where': it is repeated or out of order"));
   EXPECT_EQ(Err("rule r from"), "11-11: expected a stream name after 'from', found end of file");
   EXPECT_EQ(Err("rule r where x"), "7-12: expected 'from' after the rule name, found 'where'");
-  EXPECT_EQ(Err("foo"), "0-3: unexpected 'foo', expected a declaration ('stream', 'sink' or 'rule')");
+  EXPECT_EQ(Err("foo"),
+            "0-3: unexpected 'foo', expected a declaration ('stream', 'sink' or 'rule')");
   EXPECT_EQ(Err("stream s (a strng)"),
             "12-17: expected a type (bool, int, float, string, timestamp), found 'strng'");
   EXPECT_EQ(Err("stream s (a int"), "15-15: expected ')' or ',' after a field, found end of file");
   EXPECT_EQ(Err("rule r from s where (a > 1"), "26-26: expected ')', found end of file");
   EXPECT_EQ(Err("rule r from s where a >"),
             "23-23: expected an expression after the comparison operator, found end of file");
-  EXPECT_EQ(Err("rule r from s where f(a,)"),
-            "24-25: expected an expression after ',', found ')'");
+  EXPECT_EQ(Err("rule r from s where f(a,)"), "24-25: expected an expression after ',', found ')'");
   EXPECT_EQ(Err("rule r from s where x in 1"), "25-26: expected '(' after 'in', found '1'");
   EXPECT_EQ(Err("rule r from s where x is 1"),
             "25-26: expected 'null' or 'not null' after 'is', found '1'");
@@ -487,14 +489,17 @@ TEST(ParserTest, ErrorMessagesAndLocations) {
             "28-30: expected '=' after the emit name, found '=='");
   EXPECT_EQ(Err("rule r from s when x labels { a: 1 }"),
             "33-34: expected a string template after ':', found '1'");
-  EXPECT_EQ(Err("sink a"), "6-6: expected a sink kind (file, stdout, webhook, alertmanager, "
-                           "kafka), found end of file");
-  EXPECT_EQ(Err("sink a file (path)"), "17-18: expected a literal value after the option name, found ')'");
+  EXPECT_EQ(Err("sink a"),
+            "6-6: expected a sink kind (file, stdout, webhook, alertmanager, "
+            "kafka), found end of file");
+  EXPECT_EQ(Err("sink a file (path)"),
+            "17-18: expected a literal value after the option name, found ')'");
   EXPECT_EQ(Err("rule r from s window 1m when x"),
             "24-28: expected 'compute' after the window size, found 'when'");
   EXPECT_EQ(Err("rule r from s when x for 5"),
             "25-26: expected a duration after 'for' (e.g. 5m), found '5'");
-  EXPECT_EQ(Err("rule r from s when x = 1"), "21-22: unexpected '=', expected a clause (where, "
+  EXPECT_EQ(Err("rule r from s when x = 1"),
+            "21-22: unexpected '=', expected a clause (where, "
             "partition by, window, pattern, define, within, after match, when, emit, labels, "
             "annotations, to, on timeout) or the next declaration");
   EXPECT_EQ(Err("rule r from s where `a"), "20-22: unterminated backquoted name");
@@ -554,9 +559,20 @@ TEST(ParserTest, DeepNestingIsADiagnostic) {
 }
 
 TEST(ParserTest, GarbageNeverCrashes) {
-  const char* inputs[] = {"\xff\xfe\x00", "rule", "stream", "sink", "rule r from s pattern",
-                          "rule r from s labels {", "\"", "r\"", "`", "{{{{", "rule r from s where \"\\u{",
-                          "stream s (", "rule r from s pattern a{", "rule r from s when x labels { a: \"{\" }"};
+  const char* inputs[] = {"\xff\xfe\x00",
+                          "rule",
+                          "stream",
+                          "sink",
+                          "rule r from s pattern",
+                          "rule r from s labels {",
+                          "\"",
+                          "r\"",
+                          "`",
+                          "{{{{",
+                          "rule r from s where \"\\u{",
+                          "stream s (",
+                          "rule r from s pattern a{",
+                          "rule r from s when x labels { a: \"{\" }"};
   for (const char* in : inputs) {
     auto r = P(std::string_view(in, std::char_traits<char>::length(in)));
     EXPECT_FALSE(r.ok()) << in;

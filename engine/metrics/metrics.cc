@@ -1,0 +1,350 @@
+#include "engine/metrics/metrics.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "prometheus/client_metric.h"
+#include "prometheus/collectable.h"
+#include "prometheus/exposer.h"
+#include "prometheus/histogram.h"
+#include "prometheus/metric_family.h"
+#include "prometheus/metric_type.h"
+#include "prometheus/text_serializer.h"
+
+namespace vigil::engine::metrics {
+
+void Histogram::Observe(double v) { h_->Observe(v); }
+
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+// Checkpoints take from milliseconds (small heap state) to minutes (large RocksDB state).
+prometheus::Histogram::BucketBoundaries CheckpointBuckets() {
+  return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+}
+
+int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// One labelled metric: its series by label value (sorted: stable exposition order).
+template <typename Handle>
+struct Labeled {
+  Labeled(const char* n, const char* h, const char* l) : name(n), help(h), label(l) {}
+
+  const char* name;
+  const char* help;
+  const char* label;
+  std::map<std::string, std::unique_ptr<Handle>, std::less<>> series;
+
+  Handle* Get(std::string_view value) {
+    auto it = series.find(value);
+    if (it == series.end()) {
+      it = series.emplace(std::string(value), std::make_unique<Handle>()).first;
+    }
+    return it->second.get();
+  }
+};
+
+MetricFamily NewFamily(const char* name, const char* help, MetricType type) {
+  MetricFamily f;
+  f.name = name;
+  f.help = help;
+  f.type = type;
+  return f;
+}
+
+ClientMetric Value(const Counter& c) {
+  ClientMetric m;
+  m.counter.value = static_cast<double>(c.Value());
+  return m;
+}
+ClientMetric Value(const Gauge& g) {
+  ClientMetric m;
+  m.gauge.value = static_cast<double>(g.Value());
+  return m;
+}
+
+template <typename Handle>
+MetricFamily Collect(const Labeled<Handle>& l, MetricType type) {
+  MetricFamily f = NewFamily(l.name, l.help, type);
+  for (const auto& [value, handle] : l.series) {
+    ClientMetric m = Value(*handle);
+    m.label.push_back({l.label, value});
+    f.metric.push_back(std::move(m));
+  }
+  return f;
+}
+
+template <typename Handle>
+MetricFamily Collect(const char* name, const char* help, MetricType type, const Handle& h) {
+  MetricFamily f = NewFamily(name, help, type);
+  f.metric.push_back(Value(h));
+  return f;
+}
+
+// Splits "HOST:PORT" and checks it is something civetweb will bind as written: civetweb reads
+// a bare port as "every interface", and "," or a trailing letter ("9090s" = TLS) as options.
+absl::Status CheckHostPort(std::string_view s) {
+  const auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError("metrics address '" + std::string(s) +
+                                      "': " + std::string(why));
+  };
+  if (s.empty()) return bad("expected HOST:PORT");
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == ',' || c == 0x7f) {
+      return bad("unexpected character in HOST:PORT");
+    }
+  }
+  const size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return bad(
+        "missing host; write HOST:PORT, e.g. 127.0.0.1:9464 (0.0.0.0:PORT to listen on every "
+        "interface)");
+  }
+  const std::string_view host = s.substr(0, colon);
+  const std::string_view port = s.substr(colon + 1);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']' ||
+        host.substr(1, host.size() - 2).find_first_of("[]") != std::string_view::npos) {
+      return bad("malformed bracketed IPv6 address");
+    }
+  } else if (host.find_first_of(":[]") != std::string_view::npos) {
+    return bad("IPv6 addresses must be bracketed, e.g. [::1]:9464");
+  }
+  if (port.empty() || port.size() > 5) return bad("PORT must be a number from 0 to 65535");
+  int p = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return bad("PORT must be a number from 0 to 65535");
+    p = p * 10 + (c - '0');
+  }
+  if (p > 65535) return bad("PORT must be a number from 0 to 65535");
+  return absl::OkStatus();
+}
+
+// Why civetweb could not listen on a checked HOST:PORT: it only says "null context", so we
+// resolve and bind the address ourselves (then release it) to find the actual error.
+std::string DiagnoseListenFailure(std::string_view host_port) {
+  const size_t colon = host_port.rfind(':');
+  std::string host(host_port.substr(0, colon));
+  const std::string port(host_port.substr(colon + 1));
+  const bool bracketed = host.front() == '[';
+  if (bracketed) host = host.substr(1, host.size() - 2);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  if (const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res); rc != 0) {
+    return "cannot resolve '" + host + "': " + gai_strerror(rc);
+  }
+  std::string why = "the HTTP server could not start";
+  for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    const int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    if (fd < 0) {
+      why = std::system_category().message(errno);
+      continue;
+    }
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    const bool bound = bind(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+    if (!bound) why = std::system_category().message(errno);
+    close(fd);
+    if (bound) {
+      why = ai->ai_family == AF_INET6 ? "IPv6 addresses are not supported by the HTTP server"
+                                      : "the HTTP server could not start";
+      break;
+    }
+  }
+  freeaddrinfo(res);
+  return why;
+}
+
+}  // namespace
+
+struct Metrics::Impl : public prometheus::Collectable {
+  explicit Impl(MetricsOptions o) : options(std::move(o)) {
+    if (!options.now_ms) options.now_ms = SystemNowMs;
+  }
+
+  // Every metric, in a fixed order (the order of README.md).
+  std::vector<MetricFamily> Collect() const override {
+    std::vector<MetricFamily> out;
+    const int64_t now = options.now_ms();
+    std::lock_guard<std::mutex> lock(mu);
+    out.push_back(metrics::Collect(stream_events, MetricType::Counter));
+    out.push_back(metrics::Collect(stream_late, MetricType::Counter));
+    out.push_back(metrics::Collect(stream_invalid, MetricType::Counter));
+    MetricFamily lag = NewFamily(lags.name, lags.help, MetricType::Gauge);
+    for (const auto& [stream, handle] : lags.series) {
+      const Watermark wm = handle->Get();
+      if (wm == Watermark::Min()) continue;  // no watermark yet
+      ClientMetric m;
+      m.label.push_back({lags.label, stream});
+      m.gauge.value = wm == Watermark::Max() ? 0.0 : static_cast<double>(now - wm.ms) / 1000.0;
+      lag.metric.push_back(std::move(m));
+    }
+    out.push_back(std::move(lag));
+    out.push_back(metrics::Collect(rule_matches, MetricType::Counter));
+    out.push_back(metrics::Collect(rule_timeouts, MetricType::Counter));
+    out.push_back(metrics::Collect(rule_partial, MetricType::Gauge));
+    out.push_back(metrics::Collect(rule_dropped, MetricType::Counter));
+    out.push_back(metrics::Collect("vigil_state_size_bytes",
+                                   "Approximate size of the keyed operator state, in bytes",
+                                   MetricType::Gauge, state_size));
+    out.push_back(metrics::Collect(queue_depth, MetricType::Gauge));
+    MetricFamily duration =
+        NewFamily("vigil_checkpoint_duration_seconds",
+                  "Time taken by completed checkpoints, in seconds", MetricType::Histogram);
+    duration.metric.push_back(checkpoint_histogram.Collect());
+    out.push_back(std::move(duration));
+    out.push_back(metrics::Collect("vigil_checkpoint_size_bytes",
+                                   "Size of the last completed checkpoint, in bytes",
+                                   MetricType::Gauge, checkpoint_size));
+    out.push_back(metrics::Collect("vigil_checkpoints_total", "Completed checkpoints",
+                                   MetricType::Counter, checkpoints));
+    out.push_back(metrics::Collect("vigil_checkpoint_failures_total", "Checkpoints that failed",
+                                   MetricType::Counter, checkpoint_failures));
+    out.push_back(metrics::Collect(sink_records, MetricType::Counter));
+    out.push_back(metrics::Collect(sink_errors, MetricType::Counter));
+    MetricFamily build = NewFamily(
+        "vigil_build_info", "Always 1; the label gives the Vigil version", MetricType::Gauge);
+    ClientMetric one;
+    one.label.push_back({"version", options.version});
+    one.gauge.value = 1;
+    build.metric.push_back(std::move(one));
+    out.push_back(std::move(build));
+    return out;
+  }
+
+  template <typename Handle>
+  Handle* Get(Labeled<Handle>& l, std::string_view value) {
+    std::lock_guard<std::mutex> lock(mu);
+    return l.Get(value);
+  }
+
+  MetricsOptions options;
+  mutable std::mutex mu;  // guards the series maps (not the values), exposer and bound_port
+  Labeled<Counter> stream_events{"vigil_stream_events_total", "Valid events read, per stream",
+                                 "stream"};
+  Labeled<Counter> stream_late{"vigil_stream_late_events_total",
+                               "Events at or behind the stream's watermark, per stream", "stream"};
+  Labeled<Counter> stream_invalid{
+      "vigil_stream_invalid_events_total",
+      "Events rejected as invalid (to the dead-letter output), per stream", "stream"};
+  Labeled<WatermarkLag> lags{"vigil_watermark_lag_seconds",
+                             "Wall clock minus the stream's event-time watermark when scraped, in "
+                             "seconds (meaningful for live data; 0 once all inputs ended)",
+                             "stream"};
+  Labeled<Counter> rule_matches{"vigil_rule_matches_total", "Complete matches emitted, per rule",
+                                "rule"};
+  Labeled<Counter> rule_timeouts{"vigil_rule_timeouts_total",
+                                 "Partial matches whose `within` window closed, per rule", "rule"};
+  Labeled<Gauge> rule_partial{"vigil_rule_partial_matches",
+                              "Partial matches currently held, per rule", "rule"};
+  Labeled<Counter> rule_dropped{"vigil_rule_dropped_partial_matches_total",
+                                "Partial matches dropped by --max-partial-matches, per rule",
+                                "rule"};
+  Labeled<Gauge> queue_depth{"vigil_queue_depth", "Items waiting in an internal queue, per queue",
+                             "queue"};
+  Labeled<Counter> sink_records{"vigil_sink_records_total", "Records written, per sink", "sink"};
+  Labeled<Counter> sink_errors{"vigil_sink_errors_total", "Failed record writes, per sink", "sink"};
+  Gauge state_size;
+  Gauge checkpoint_size;
+  Counter checkpoints;
+  Counter checkpoint_failures;
+  prometheus::Histogram checkpoint_histogram{CheckpointBuckets()};
+  Histogram checkpoint_duration{&checkpoint_histogram};
+
+  int bound_port = 0;
+  // Last: destroyed first, so no scrape runs while the rest is torn down.
+  std::unique_ptr<prometheus::Exposer> exposer;
+};
+
+Metrics::Metrics(MetricsOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {}
+Metrics::~Metrics() {
+  // Stop serving before the exposer's collectable (impl_) can go away.
+  std::unique_ptr<prometheus::Exposer> exposer;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    exposer = std::move(impl_->exposer);
+  }
+}
+
+Counter* Metrics::StreamEventsIn(std::string_view stream) {
+  return impl_->Get(impl_->stream_events, stream);
+}
+Counter* Metrics::StreamLateEvents(std::string_view stream) {
+  return impl_->Get(impl_->stream_late, stream);
+}
+Counter* Metrics::StreamInvalidEvents(std::string_view stream) {
+  return impl_->Get(impl_->stream_invalid, stream);
+}
+WatermarkLag* Metrics::StreamWatermarkLag(std::string_view stream) {
+  return impl_->Get(impl_->lags, stream);
+}
+Counter* Metrics::RuleMatches(std::string_view rule) {
+  return impl_->Get(impl_->rule_matches, rule);
+}
+Counter* Metrics::RuleTimeouts(std::string_view rule) {
+  return impl_->Get(impl_->rule_timeouts, rule);
+}
+Gauge* Metrics::RulePartialMatches(std::string_view rule) {
+  return impl_->Get(impl_->rule_partial, rule);
+}
+Counter* Metrics::RuleDroppedPartialMatches(std::string_view rule) {
+  return impl_->Get(impl_->rule_dropped, rule);
+}
+Gauge* Metrics::StateSizeBytes() { return &impl_->state_size; }
+Gauge* Metrics::QueueDepth(std::string_view queue) { return impl_->Get(impl_->queue_depth, queue); }
+Histogram* Metrics::CheckpointDuration() { return &impl_->checkpoint_duration; }
+Gauge* Metrics::CheckpointSizeBytes() { return &impl_->checkpoint_size; }
+Counter* Metrics::Checkpoints() { return &impl_->checkpoints; }
+Counter* Metrics::CheckpointFailures() { return &impl_->checkpoint_failures; }
+Counter* Metrics::SinkRecords(std::string_view sink) {
+  return impl_->Get(impl_->sink_records, sink);
+}
+Counter* Metrics::SinkErrors(std::string_view sink) { return impl_->Get(impl_->sink_errors, sink); }
+
+absl::Status Metrics::Serve(std::string_view host_port) {
+  VIGIL_RETURN_IF_ERROR(CheckHostPort(host_port));
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (impl_->exposer) return absl::FailedPreconditionError("metrics are already being served");
+  // prometheus-cpp reports a failed start (bind error, unresolvable host) by throwing; no
+  // exception leaves this module.
+  try {
+    auto exposer = std::make_unique<prometheus::Exposer>(std::string(host_port), 2);
+    exposer->RegisterCollectable(impl_);
+    const std::vector<int> ports = exposer->GetListeningPorts();
+    impl_->bound_port = ports.empty() ? 0 : ports.front();
+    impl_->exposer = std::move(exposer);
+  } catch (...) {
+    return absl::UnavailableError("cannot serve metrics on " + std::string(host_port) + ": " +
+                                  DiagnoseListenFailure(host_port));
+  }
+  return absl::OkStatus();
+}
+
+int Metrics::BoundPort() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->bound_port;
+}
+
+std::string Metrics::RenderText() const {
+  return prometheus::TextSerializer().Serialize(impl_->Collect());
+}
+
+}  // namespace vigil::engine::metrics
