@@ -26,6 +26,40 @@ using nfa_internal::MatchCtx;
 using nfa_internal::PartialMatch;
 using nfa_internal::StateKind;
 
+namespace nfa_internal {
+namespace {
+struct CtxPool {
+  std::vector<MatchCtx*> free;
+  ~CtxPool() {
+    for (MatchCtx* c : free) delete c;
+  }
+};
+CtxPool& Pool() {
+  thread_local CtxPool p;
+  return p;
+}
+constexpr size_t kMaxPooledCtx = 4096;
+}  // namespace
+
+MatchCtx* NewMatchCtx() {
+  CtxPool& p = Pool();
+  if (p.free.empty()) return new MatchCtx;
+  MatchCtx* c = p.free.back();
+  p.free.pop_back();
+  c->refs = 1;
+  return c;
+}
+
+void FreeMatchCtx(MatchCtx* c) {
+  CtxPool& p = Pool();
+  if (p.free.size() < kMaxPooledCtx) {
+    p.free.push_back(c);  // keeps the vectors' capacity for the next copy
+  } else {
+    delete c;
+  }
+}
+}  // namespace nfa_internal
+
 NfaState::~NfaState() {
   for (PartialMatch& pm : partial_) nfa_internal::Unref(pm.ctx);
   for (PartialMatch& pm : completed_) nfa_internal::Unref(pm.ctx);
@@ -149,7 +183,7 @@ class Runner {
       nfa_internal::Ref(base);
       return base;
     }
-    auto* c = new MatchCtx;
+    MatchCtx* c = nfa_internal::NewMatchCtx();
     c->captures = base ? base->captures : impl_.init_captures;
     c->aggs = base ? base->aggs : impl_.init_aggs;
     const size_t n = e.values.size();

@@ -30,11 +30,15 @@ struct MatchCtx {
   std::vector<AggAcc> aggs;     // Pattern::aggs order
 };
 
+// Blocks are recycled through a small per-thread free list (nfa.cc).
+MatchCtx* NewMatchCtx();
+void FreeMatchCtx(MatchCtx* c);
+
 inline void Ref(MatchCtx* c) {
   if (c != nullptr) ++c->refs;
 }
 inline void Unref(MatchCtx* c) {
-  if (c != nullptr && --c->refs == 0) delete c;
+  if (c != nullptr && --c->refs == 0) FreeMatchCtx(c);
 }
 
 struct PartialMatch {

@@ -35,8 +35,7 @@ absl::Status CheckpointDir::Init() const { return MakeDirs(root_); }
 
 absl::StatusOr<RestoredCheckpoint> CheckpointDir::ReadMarker(uint64_t id,
                                                              std::string_view kind) const {
-  VIGIL_ASSIGN_OR_RETURN(std::string bytes,
-                         ReadFile(PathOf(id) + "/" + std::string(kMarkerName)));
+  VIGIL_ASSIGN_OR_RETURN(std::string bytes, ReadFile(PathOf(id) + "/" + std::string(kMarkerName)));
   if (bytes.size() < 4) return absl::DataLossError("checkpoint marker too short");
   Decoder crc_dec(std::string_view(bytes).substr(bytes.size() - 4));
   uint32_t crc;
@@ -101,8 +100,7 @@ absl::Status CheckpointDir::RemoveIncomplete() const {
     const std::string name = entry.path().filename().string();
     if (name == "CURRENT_CHECKPOINT") continue;
     auto id = ParseChkName(name);
-    if (id && entry.is_directory() &&
-        Exists(PathOf(*id) + "/" + std::string(kMarkerName))) {
+    if (id && entry.is_directory() && Exists(PathOf(*id) + "/" + std::string(kMarkerName))) {
       continue;
     }
     doomed.push_back(entry.path());

@@ -18,15 +18,15 @@ namespace vigil::engine::state {
 
 struct CheckpointMeta {
   struct Source {
-    std::string stream;     // stream name
-    std::string path;       // input path ("-" cannot be rewound)
-    uint64_t byte = 0;      // offset of the next unread line
-    uint64_t line = 0;      // lines before it
+    std::string stream;  // stream name
+    std::string path;    // input path ("-" cannot be rewound)
+    uint64_t byte = 0;   // offset of the next unread line
+    uint64_t line = 0;   // lines before it
     friend bool operator==(const Source&, const Source&) = default;
   };
   struct SinkOffset {
-    std::string path;       // file sink / --output path
-    uint64_t byte = 0;      // bytes of output committed at the checkpoint (truncate to this)
+    std::string path;   // file sink / --output path
+    uint64_t byte = 0;  // bytes of output committed at the checkpoint (truncate to this)
     uint64_t records = 0;
     friend bool operator==(const SinkOffset&, const SinkOffset&) = default;
   };

@@ -14,8 +14,7 @@ void FaultInjectingBackend::SetFaults(Faults faults) {
 
 absl::Status FaultInjectingBackend::Injected(std::string_view what, uint64_t n) {
   ++injected_;
-  return absl::UnavailableError("injected fault: " + std::string(what) + " #" +
-                                std::to_string(n));
+  return absl::UnavailableError("injected fault: " + std::string(what) + " #" + std::to_string(n));
 }
 
 absl::Status FaultInjectingBackend::Write(const WriteBatch& batch) {

@@ -45,8 +45,7 @@ class FaultInjectingBackend final : public StateBackend {
   absl::Status Scan(std::string_view prefix, const ScanFn& fn) override {
     return inner_->Scan(prefix, fn);
   }
-  absl::Status ScanRange(std::string_view begin, std::string_view end,
-                         const ScanFn& fn) override {
+  absl::Status ScanRange(std::string_view begin, std::string_view end, const ScanFn& fn) override {
     return inner_->ScanRange(begin, end, fn);
   }
   uint64_t ApproximateSize() override { return inner_->ApproximateSize(); }

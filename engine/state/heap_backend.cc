@@ -112,8 +112,7 @@ absl::Status HeapBackend::PrepareCheckpoint(uint64_t id) {
 absl::StatusOr<CheckpointInfo> HeapBackend::CommitCheckpoint(uint64_t id,
                                                              const std::string& metadata) {
   if (!pending_ || pending_->id != id) {
-    return absl::FailedPreconditionError("checkpoint " + std::to_string(id) +
-                                         " was not prepared");
+    return absl::FailedPreconditionError("checkpoint " + std::to_string(id) + " was not prepared");
   }
   MemCheckpoint c = std::move(*pending_);
   pending_.reset();
@@ -156,13 +155,11 @@ absl::StatusOr<std::optional<RestoredCheckpoint>> HeapBackend::RestoreLatest() {
   Map fresh;
   uint64_t bytes = 0;
   VIGIL_RETURN_IF_ERROR(
-      ReadSavepoint(DataPath(ids.back()),
-                    [&](std::string_view k, std::string_view v) {
-                      fresh.emplace_hint(fresh.end(), std::string(k), std::string(v));
-                      bytes += k.size() + v.size();
-                      return absl::OkStatus();
-                    })
-          .status());
+      ReadSavepoint(DataPath(ids.back()), [&](std::string_view k, std::string_view v) {
+        fresh.emplace_hint(fresh.end(), std::string(k), std::string(v));
+        bytes += k.size() + v.size();
+        return absl::OkStatus();
+      }).status());
   std::unique_lock lock(mu_);
   map_ = std::move(fresh);
   bytes_ = bytes;

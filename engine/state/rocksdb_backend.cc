@@ -78,8 +78,8 @@ absl::Status RocksDbBackend::Write(const WriteBatch& batch) {
   if (!db_) return Closed();
   rocksdb::WriteBatch wb;
   for (const auto& op : batch.ops) {
-    rocksdb::Status s = op.value ? wb.Put(ToSlice(op.key), ToSlice(*op.value))
-                                 : wb.Delete(ToSlice(op.key));
+    rocksdb::Status s =
+        op.value ? wb.Put(ToSlice(op.key), ToSlice(*op.value)) : wb.Delete(ToSlice(op.key));
     VIGIL_RETURN_IF_ERROR(FromRocks(s, "batch"));
   }
   rocksdb::WriteOptions wo;
@@ -154,8 +154,7 @@ absl::Status RocksDbBackend::PrepareCheckpoint(uint64_t id) {
 absl::StatusOr<CheckpointInfo> RocksDbBackend::CommitCheckpoint(uint64_t id,
                                                                 const std::string& metadata) {
   if (pending_id_ != id) {
-    return absl::FailedPreconditionError("checkpoint " + std::to_string(id) +
-                                         " was not prepared");
+    return absl::FailedPreconditionError("checkpoint " + std::to_string(id) + " was not prepared");
   }
   pending_id_.reset();
   VIGIL_RETURN_IF_ERROR(chk_dir_.WriteMarker(id, name(), metadata));

@@ -57,7 +57,9 @@ struct WriteBatch {
     std::optional<std::string> value;  // nullopt: delete
   };
   std::vector<Op> ops;
-  void Put(std::string key, std::string value) { ops.push_back({std::move(key), std::move(value)}); }
+  void Put(std::string key, std::string value) {
+    ops.push_back({std::move(key), std::move(value)});
+  }
   void Delete(std::string key) { ops.push_back({std::move(key), std::nullopt}); }
   bool empty() const { return ops.empty(); }
   size_t size() const { return ops.size(); }

@@ -61,7 +61,7 @@ KeyGroupRange KeyGroupRangeForWorker(uint16_t max_key_groups, uint32_t paralleli
   const uint64_t max = max_key_groups;
   const uint64_t first = (index * max + parallelism - 1) / parallelism;
   const uint64_t end = ((index + 1) * max + parallelism - 1) / parallelism;  // exclusive
-  if (end == first) return KeyGroupRange{1, 0};  // empty
+  if (end == first) return KeyGroupRange{1, 0};                              // empty
   return KeyGroupRange{static_cast<uint16_t>(first), static_cast<uint16_t>(end - 1)};
 }
 

@@ -12,6 +12,11 @@
 // max_key_groups). The number of key groups (max parallelism) is fixed for the life of a job
 // (it is recorded in checkpoint metadata); the parallelism is not.
 //
+// Every key the engine stores should be made by StateKey: a key shorter than the 6-byte prefix
+// has no key group and is treated as non-keyed (KeyGroupFilter keeps it for every worker), and
+// any longer key is read as a StateKey. Non-keyed operator state belongs in the checkpoint
+// metadata (checkpoint_meta.h, `extra`).
+//
 // All functions are pure and thread-safe.
 #include <cstdint>
 #include <optional>
@@ -51,8 +56,7 @@ uint16_t KeyGroupForHash(uint64_t hash, uint16_t max_key_groups);
 // The key groups owned by worker `index` of `parallelism` (Flink's
 // computeKeyGroupRangeForOperatorIndex): contiguous, disjoint, covering [0, max_key_groups).
 // Requires 0 < parallelism <= max_key_groups and index < parallelism.
-KeyGroupRange KeyGroupRangeForWorker(uint16_t max_key_groups, uint32_t parallelism,
-                                     uint32_t index);
+KeyGroupRange KeyGroupRangeForWorker(uint16_t max_key_groups, uint32_t parallelism, uint32_t index);
 // The worker owning `key_group` (inverse of KeyGroupRangeForWorker).
 uint32_t WorkerForKeyGroup(uint16_t key_group, uint16_t max_key_groups, uint32_t parallelism);
 

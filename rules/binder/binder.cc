@@ -6,19 +6,12 @@
 #include <utility>
 
 #include "rules/binder/binder_internal.h"
-#include "rules/binder/span_fixup.h"
 #include "rules/binder/types.h"
 
 namespace vigil::rules {
 
 BindResult Bind(const std::vector<ast::File>& files, const SourceManager& sources) {
-  // Diagnostics need precise spans: repair the ones the parser left empty (a copy: the
-  // caller's AST is not modified).
-  std::vector<ast::File> fixed = files;
-  for (ast::File& f : fixed) {
-    if (f.file_index < sources.size()) internal::FixSpans(&f, sources.text(f.file_index));
-  }
-  internal::Binder b(fixed, sources);
+  internal::Binder b(files, sources);
   return b.Run();
 }
 

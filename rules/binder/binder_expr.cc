@@ -20,6 +20,12 @@ struct Binder::Ctx {
     n.index = index;
     return out->AddNode(std::move(n));
   }
+  // A leaf with its source name, so `vigil explain` prints `amount`, not `$1`.
+  int32_t AddNamed(cep::ExprOp op, Type type, int32_t b, int32_t index, std::string name) {
+    int32_t node = Add(op, type, -1, b, index);
+    out->set_name(node, std::move(name));
+    return node;
+  }
 };
 
 namespace {
@@ -337,7 +343,7 @@ std::optional<Bound> Binder::BindVarField(const ast::Expr& e, int v, Ctx& c) {
   Type t = ps->input->field(slot).type;
   if (v == s.define_var) {
     // In `define v` (and v's `until`), v.f is the candidate event's field.
-    return Bound{c.Add(cep::ExprOp::kField, t, -1, -1, slot), t};
+    return Bound{c.AddNamed(cep::ExprOp::kField, t, -1, slot, p.ToString()), t};
   }
   if (ps->negated[v]) {
     Error(p.parts[0].span,
@@ -357,7 +363,7 @@ std::optional<Bound> Binder::BindVarField(const ast::Expr& e, int v, Ctx& c) {
     index = static_cast<int>(ps->captures.size());
     ps->captures.push_back(cep::CaptureSpec{v, slot});
   }
-  return Bound{c.Add(cep::ExprOp::kCapture, t, -1, -1, index), t};
+  return Bound{c.AddNamed(cep::ExprOp::kCapture, t, -1, index, p.ToString()), t};
 }
 
 std::optional<Bound> Binder::BindName(const ast::Expr& e, Ctx& c) {
@@ -376,7 +382,7 @@ std::optional<Bound> Binder::BindName(const ast::Expr& e, Ctx& c) {
     if (slot >= 0) {
       if (s.poisoned_fields != nullptr && s.poisoned_fields->contains(full)) return std::nullopt;
       Type t = s.fields->field(slot).type;
-      return Bound{c.Add(cep::ExprOp::kField, t, -1, -1, slot), t};
+      return Bound{c.AddNamed(cep::ExprOp::kField, t, -1, slot, full), t};
     }
   }
   if (s.locals != nullptr) {
@@ -384,7 +390,8 @@ std::optional<Bound> Binder::BindName(const ast::Expr& e, Ctx& c) {
       const Local& l = (*s.locals)[i];
       if (l.name != full) continue;
       if (l.poisoned) return std::nullopt;
-      return Bound{c.Add(cep::ExprOp::kLocal, l.type, -1, -1, static_cast<int32_t>(i)), l.type};
+      return Bound{c.AddNamed(cep::ExprOp::kLocal, l.type, -1, static_cast<int32_t>(i), full),
+                   l.type};
     }
   }
   if (ps != nullptr && p.parts.size() == 1 && ps->Find(full) >= 0) {
@@ -557,7 +564,9 @@ std::optional<Bound> Binder::BindPatternAgg(const ast::Expr& e, cep::AggFn fn, C
     index = static_cast<int>(ps->aggs.size());
     ps->aggs.push_back(cep::AggSpec{fn, v, slot});
   }
-  return Bound{c.Add(cep::ExprOp::kAgg, *t, -1, static_cast<int32_t>(fn), index), *t};
+  return Bound{c.AddNamed(cep::ExprOp::kAgg, *t, static_cast<int32_t>(fn), index,
+                          name + "(" + a.name.ToString() + ")"),
+               *t};
 }
 
 }  // namespace vigil::rules::internal

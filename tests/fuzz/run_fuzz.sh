@@ -13,6 +13,10 @@ JOBS="${JOBS:-2}"
 mkdir -p "$BUILD_DIR"
 
 CXX="${CXX:-clang++}"
+if ! command -v "$CXX" >/dev/null 2>&1; then
+  echo "run_fuzz.sh: skipped ($CXX not found; scripts/setup installs clang)"
+  exit 77
+fi
 FLAGS=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=undefined -I"$ROOT" -Wall -Wextra -Wno-unused-parameter)
 SRCS=("$ROOT/tests/fuzz/parser_fuzz.cc" "$ROOT/rules/parser/parser.cc"

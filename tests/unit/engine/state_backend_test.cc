@@ -246,7 +246,8 @@ TEST(StateKillChild, Run) {
   ASSERT_NE(b, nullptr);
   for (uint64_t id = 1; id <= 4; ++id) {
     WriteBatch wb;
-    for (int i = 0; i < 500; ++i) wb.Put(StateKey(1, i % 16, std::to_string(i)), std::to_string(id));
+    for (int i = 0; i < 500; ++i)
+      wb.Put(StateKey(1, i % 16, std::to_string(i)), std::to_string(id));
     ASSERT_TRUE(b->Write(wb).ok());
     if (id < 4) {
       ASSERT_TRUE(b->Checkpoint(id, "m" + std::to_string(id)).ok());

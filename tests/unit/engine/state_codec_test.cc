@@ -56,8 +56,12 @@ TEST(StateCodecTest, SmallIntegersAreCompact) {
 
 TEST(StateCodecTest, ValuesAndEventsRoundTrip) {
   Event ev;
-  ev.values = {Value::Null(), Value::Bool(true), Value::Int(-42), Value::Float(3.25),
-               Value::String(std::string("h\0llo", 5)), Value::Timestamp(EventTime(1700000000000))};
+  ev.values = {Value::Null(),
+               Value::Bool(true),
+               Value::Int(-42),
+               Value::Float(3.25),
+               Value::String(std::string("h\0llo", 5)),
+               Value::Timestamp(EventTime(1700000000000))};
   ev.raw = R"({"user":"u1","amount":-42})";
   ev.time = EventTime(1700000000123);
   ev.seq = 987654321;
@@ -165,8 +169,7 @@ TEST(StateCodecTest, CheckpointMetaRoundTripAndCorruption) {
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, m);
   for (size_t n = 0; n < bytes.size(); ++n) {
-    EXPECT_EQ(DecodeCheckpointMeta(bytes.substr(0, n)).status().code(),
-              absl::StatusCode::kDataLoss)
+    EXPECT_EQ(DecodeCheckpointMeta(bytes.substr(0, n)).status().code(), absl::StatusCode::kDataLoss)
         << n;
   }
   EXPECT_FALSE(DecodeCheckpointMeta(bytes + "x").ok());

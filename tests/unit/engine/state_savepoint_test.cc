@@ -53,11 +53,10 @@ void Fill(StateBackend& b) {
       ev.seq = static_cast<uint64_t>(i);
       Encoder e;
       e.Ev(ev);
-      wb.Put(StateKey(op, static_cast<uint16_t>(i % 128), "u" + std::to_string(i)),
-             e.buffer());
+      wb.Put(StateKey(op, static_cast<uint16_t>(i % 128), "u" + std::to_string(i)), e.buffer());
     }
   }
-  wb.Put("global", "not keyed");
+  wb.Put("glob", "not keyed");  // shorter than a StateKey prefix: not keyed
   ASSERT_TRUE(b.Write(wb).ok());
 }
 
@@ -92,7 +91,7 @@ INSTANTIATE_TEST_SUITE_P(
                       std::pair<std::string, std::string>{"rocksdb", "rocksdb"}),
     [](const auto& info) { return info.param.first + "_to_" + info.param.second; });
 
-TEST(SavepointTest, RescaleFromTwoToThreeWorkers) {
+TEST(SavepointTest, RescaleOneToThreeWorkers) {
   TempDir dir;
   auto src = Make("heap", "");
   Fill(*src);
