@@ -425,44 +425,34 @@ Value Expr::Call(const ExprNode& n, const EvalEnv& env) const {
 
 // ---- ToString --------------------------------------------------------------------------------
 
-namespace {
-
-std::string_view OpText(ExprOp op) {
+std::string_view ExprOpText(ExprOp op) {
   switch (op) {
-    case ExprOp::kAdd:
-      return "+";
-    case ExprOp::kSub:
-      return "-";
-    case ExprOp::kMul:
-      return "*";
-    case ExprOp::kDiv:
-      return "/";
-    case ExprOp::kMod:
-      return "%";
-    case ExprOp::kEq:
-      return "==";
-    case ExprOp::kNe:
-      return "!=";
-    case ExprOp::kLt:
-      return "<";
-    case ExprOp::kLe:
-      return "<=";
-    case ExprOp::kGt:
-      return ">";
-    case ExprOp::kGe:
-      return ">=";
-    case ExprOp::kAnd:
-      return "and";
-    case ExprOp::kOr:
-      return "or";
-    case ExprOp::kIn:
-      return "in";
-    case ExprOp::kNotIn:
-      return "not in";
-    default:
-      return "?";
+    case ExprOp::kNeg: return "-";
+    case ExprOp::kNot: return "not";
+    case ExprOp::kAdd: return "+";
+    case ExprOp::kSub: return "-";
+    case ExprOp::kMul: return "*";
+    case ExprOp::kDiv: return "/";
+    case ExprOp::kMod: return "%";
+    case ExprOp::kEq: return "==";
+    case ExprOp::kNe: return "!=";
+    case ExprOp::kLt: return "<";
+    case ExprOp::kLe: return "<=";
+    case ExprOp::kGt: return ">";
+    case ExprOp::kGe: return ">=";
+    case ExprOp::kAnd: return "and";
+    case ExprOp::kOr: return "or";
+    case ExprOp::kRegexMatch: return "=~";
+    case ExprOp::kRegexNotMatch: return "!~";
+    case ExprOp::kIn: return "in";
+    case ExprOp::kNotIn: return "not in";
+    case ExprOp::kIsNull: return "is null";
+    case ExprOp::kIsNotNull: return "is not null";
+    default: return "?";
   }
 }
+
+namespace {
 
 std::string_view FunctionName(Function f) {
   switch (f) {
@@ -611,7 +601,7 @@ void Expr::Render(int32_t i, std::string* out) const {
     case ExprOp::kNotIn:
       out->append("(");
       Render(n.a, out);
-      out->append(" ").append(OpText(n.op)).append(" (");
+      out->append(" ").append(ExprOpText(n.op)).append(" (");
       for (size_t k = 0; k < n.args.size(); ++k) {
         if (k > 0) out->append(", ");
         Render(n.args[k], out);
@@ -635,7 +625,7 @@ void Expr::Render(int32_t i, std::string* out) const {
     default:
       out->append("(");
       Render(n.a, out);
-      out->append(" ").append(OpText(n.op)).append(" ");
+      out->append(" ").append(ExprOpText(n.op)).append(" ");
       Render(n.b, out);
       out->append(")");
       return;

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/value.h"
@@ -66,6 +67,9 @@ enum class Function : uint8_t {
   kEndsWith,    // ends_with(s, suffix) -> bool
   kCoalesce,    // coalesce(a, ...) -> first non-null
 };
+
+// The operator as written in the language ("==", "not in", "=~"); "?" for non-operators.
+std::string_view ExprOpText(ExprOp op);
 
 // Aggregates over a pattern variable's events (language.md §6).
 enum class AggFn : uint8_t { kCount, kSum, kAvg, kMin, kMax, kFirst, kLast };

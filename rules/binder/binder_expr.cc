@@ -260,13 +260,13 @@ std::optional<Bound> Binder::BindBinary(const ast::Expr& e, Ctx& c) {
     std::optional<Bound> a = BindNode(e.args[0], c);
     bool ok = a.has_value();
     if (a && a->type != Type::kString && a->type != Type::kNull) {
-      Error(e.args[0].span, "left side of '" + std::string(OpSymbol(op)) +
+      Error(e.args[0].span, "left side of '" + std::string(cep::ExprOpText(op)) +
                                 "' must be a string, not " + std::string(TypeName(a->type)));
       ok = false;
     }
     const ast::Expr& r = e.args[1];
     if (r.kind != ast::ExprKind::kLiteral || r.literal.kind != ast::LiteralKind::kString) {
-      Error(r.span, "right side of '" + std::string(OpSymbol(op)) +
+      Error(r.span, "right side of '" + std::string(cep::ExprOpText(op)) +
                         "' must be a string literal (a regular expression)");
       return std::nullopt;
     }
@@ -289,7 +289,7 @@ std::optional<Bound> Binder::BindBinary(const ast::Expr& e, Ctx& c) {
       for (int i = 0; i < 2; ++i) {
         Type t = i == 0 ? a->type : b->type;
         if (t != Type::kBool && t != Type::kNull) {
-          Error(e.args[i].span, "operand of '" + std::string(OpSymbol(op)) +
+          Error(e.args[i].span, "operand of '" + std::string(cep::ExprOpText(op)) +
                                     "' must be bool, not " + std::string(TypeName(t)));
           ok = false;
         }

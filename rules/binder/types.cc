@@ -6,61 +6,11 @@
 
 namespace vigil::rules {
 
-std::string_view OpSymbol(cep::ExprOp op) {
-  using cep::ExprOp;
-  switch (op) {
-    case ExprOp::kNeg:
-      return "-";
-    case ExprOp::kNot:
-      return "not";
-    case ExprOp::kAdd:
-      return "+";
-    case ExprOp::kSub:
-      return "-";
-    case ExprOp::kMul:
-      return "*";
-    case ExprOp::kDiv:
-      return "/";
-    case ExprOp::kMod:
-      return "%";
-    case ExprOp::kEq:
-      return "==";
-    case ExprOp::kNe:
-      return "!=";
-    case ExprOp::kLt:
-      return "<";
-    case ExprOp::kLe:
-      return "<=";
-    case ExprOp::kGt:
-      return ">";
-    case ExprOp::kGe:
-      return ">=";
-    case ExprOp::kAnd:
-      return "and";
-    case ExprOp::kOr:
-      return "or";
-    case ExprOp::kRegexMatch:
-      return "=~";
-    case ExprOp::kRegexNotMatch:
-      return "!~";
-    case ExprOp::kIn:
-      return "in";
-    case ExprOp::kNotIn:
-      return "not in";
-    case ExprOp::kIsNull:
-      return "is null";
-    case ExprOp::kIsNotNull:
-      return "is not null";
-    default:
-      return "?";
-  }
-}
-
 namespace {
 
 std::string InvalidOperands(cep::ExprOp op, Type a, Type b) {
   std::string m = "invalid operands to '";
-  m += OpSymbol(op);
+  m += cep::ExprOpText(op);
   m += "': ";
   m += TypeName(a);
   m += " and ";
@@ -141,7 +91,7 @@ std::optional<Type> CompareType(cep::ExprOp op, Type a, Type b, std::string* err
   }
   if (ordering && a == Type::kBool) {
     *error = "operator '";
-    *error += OpSymbol(op);
+    *error += cep::ExprOpText(op);
     *error += "' cannot order bool values";
     return std::nullopt;
   }

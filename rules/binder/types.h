@@ -20,9 +20,6 @@
 
 namespace vigil::rules {
 
-// "+", "==", "and", ... as written in the language.
-std::string_view OpSymbol(cep::ExprOp op);
-
 // Result of `a op b` for + - * / %; nullopt with *error set if the operands are invalid.
 std::optional<Type> ArithmeticType(cep::ExprOp op, Type a, Type b, std::string* error);
 // Result of unary minus.

@@ -1,9 +1,9 @@
-#include "engine/state/codec.h"
+#include "core/codec.h"
 
 #include <array>
 #include <cstring>
 
-namespace vigil::engine::state {
+namespace vigil {
 namespace {
 
 absl::Status Truncated(std::string_view what) {
@@ -243,4 +243,4 @@ uint32_t Crc32c(std::string_view data, uint32_t crc) {
   return ~crc;
 }
 
-}  // namespace vigil::engine::state
+}  // namespace vigil
