@@ -11,6 +11,7 @@
 #include "cep/expr/expr.h"
 #include "cep/nfa/nfa.h"
 #include "cep/pattern.h"
+#include "core/codec.h"
 
 namespace vigil::cep {
 namespace {
@@ -190,6 +191,81 @@ void BM_LoopAgg(benchmark::State& bs) {
   RunNfa(bs, p, events);
 }
 BENCHMARK(BM_LoopAgg);
+
+// Checkpoint cost: SerializeState / RestoreState of the per-key states that (c) holds after
+// 200,000 events (partial matches with shared prefixes and aggregates). items = keys.
+struct CheckpointFixture {
+  std::shared_ptr<const Nfa> nfa;
+  std::vector<std::unique_ptr<NfaState>> states;
+  std::vector<std::string> bytes;
+  size_t partial = 0;
+  CheckpointFixture() {
+    Quantifier plus;
+    plus.min = 1;
+    plus.max = Quantifier::kUnbounded;
+    Pattern p = Seq({Var(0, plus), Var(1)}, {Contiguity::kStrict, Contiguity::kRelaxed});
+    ExprBuilder b;
+    int32_t eq =
+        b.Bin(ExprOp::kEq, Type::kBool, b.Field(kName, Type::kString), b.Const(Value::String("a")));
+    int32_t sum = b.Coalesce(b.Agg(0, AggFn::kSum, Type::kInt), b.Const(Value::Int(0)));
+    int32_t lt = b.Bin(ExprOp::kLt, Type::kBool,
+                       b.Bin(ExprOp::kAdd, Type::kInt, sum, b.Field(kX, Type::kInt)),
+                       b.Const(Value::Int(100)));
+    p.vars = {{"a", b.Done(b.Bin(ExprOp::kAnd, Type::kBool, eq, lt)), true},
+              {"b", NameIs("b"), false}};
+    p.aggs = {{AggFn::kSum, 0, kX}};
+    p.within = Duration::Seconds(10);
+    nfa = *Nfa::Compile(p, NfaOptions{});
+    for (int k = 0; k < kKeys; ++k) states.push_back(nfa->NewState());
+    static const std::vector<EventPtr> events = MakeEvents({"a", "b", "c", "d", "e"});
+    std::vector<MatchResult> out;
+    for (int i = 0; i < 200000; ++i) {
+      nfa->Process(*states[events[i]->values[0].as_int()], events[i], &out);
+      out.clear();
+    }
+    for (auto& st : states) {
+      partial += nfa->Stats(*st).partial_matches;
+      bytes.emplace_back();
+      Encoder enc(&bytes.back());
+      nfa->SerializeState(*st, &enc);
+    }
+  }
+};
+
+void BM_SerializeState(benchmark::State& bs) {
+  static CheckpointFixture f;
+  std::string buf;
+  size_t k = 0;
+  for (auto _ : bs) {
+    buf.clear();
+    Encoder enc(&buf);
+    f.nfa->SerializeState(*f.states[k], &enc);
+    benchmark::DoNotOptimize(buf.data());
+    if (++k == f.states.size()) k = 0;
+  }
+  bs.SetItemsProcessed(bs.iterations());
+  size_t total = 0;
+  for (const std::string& b : f.bytes) total += b.size();
+  bs.counters["bytes_per_key"] = static_cast<double>(total) / f.bytes.size();
+  bs.counters["partial_per_key"] = static_cast<double>(f.partial) / f.states.size();
+}
+BENCHMARK(BM_SerializeState);
+
+void BM_RestoreState(benchmark::State& bs) {
+  static CheckpointFixture f;
+  std::unique_ptr<NfaState> st = f.nfa->NewState();
+  size_t k = 0;
+  for (auto _ : bs) {
+    Decoder dec(f.bytes[k]);
+    if (!f.nfa->RestoreState(st.get(), &dec).ok()) {
+      bs.SkipWithError("restore failed");
+      break;
+    }
+    if (++k == f.bytes.size()) k = 0;
+  }
+  bs.SetItemsProcessed(bs.iterations());
+}
+BENCHMARK(BM_RestoreState);
 
 }  // namespace
 }  // namespace vigil::cep

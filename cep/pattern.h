@@ -17,7 +17,13 @@ enum class Contiguity : uint8_t {
   kNonDeterministic,  // `a ->> b` Flink followedByAny / allowCombinations()
 };
 
-enum class SkipStrategy : uint8_t { kNoSkip, kSkipToNext, kSkipPastLast, kSkipToFirst, kSkipToLast };
+enum class SkipStrategy : uint8_t {
+  kNoSkip,
+  kSkipToNext,
+  kSkipPastLast,
+  kSkipToFirst,
+  kSkipToLast
+};
 
 struct Quantifier {
   static constexpr int kUnbounded = -1;

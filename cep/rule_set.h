@@ -38,9 +38,14 @@ struct SinkDef {
 };
 
 enum class WindowAggFn : uint8_t {
-  kCount,     // count()
-  kCountOf,   // count(f): non-null
-  kSum, kAvg, kMin, kMax, kFirst, kLast,
+  kCount,    // count()
+  kCountOf,  // count(f): non-null
+  kSum,
+  kAvg,
+  kMin,
+  kMax,
+  kFirst,
+  kLast,
   kDistinct,  // distinct(f): count of distinct values
   kQuantile,  // quantile(q, f): exact
 };

@@ -3,10 +3,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define VIGIL_RETURN_IF_ERROR(expr)        \
-  do {                                     \
-    ::absl::Status _st = (expr);           \
-    if (!_st.ok()) return _st;             \
+#define VIGIL_RETURN_IF_ERROR(expr) \
+  do {                              \
+    ::absl::Status _st = (expr);    \
+    if (!_st.ok()) return _st;      \
   } while (0)
 
 #define VIGIL_CONCAT_INNER(a, b) a##b

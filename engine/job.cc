@@ -1,16 +1,111 @@
 #include "engine/job.h"
 
-#include <chrono>
+#include <poll.h>
 
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "core/codec.h"
+#include "engine/decode/event_decoder.h"
+#include "engine/metrics/metrics.h"
+#include "engine/operator/key_group.h"
+#include "engine/operator/reorder_buffer.h"
+#include "engine/operator/rule_operator.h"
 #include "engine/record_id.h"
+#include "engine/runtime/queues.h"
+#include "engine/state/savepoint.h"
+#include "engine/state/state_key.h"
+#include "engine/time/watermark.h"
 
 namespace vigil::engine {
 
 namespace {
+
 constexpr int kPartitionShift = 48;
+constexpr uint32_t kRouterStateVersion = 1;
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A checkpoint barrier as the router cut it.
+struct BarrierInfo {
+  uint64_t id = 0;
+  bool savepoint = false;
+  bool final = false;
+  std::string savepoint_path;
+  int64_t started_ms = 0;      // steady clock
+  state::CheckpointMeta meta;  // sources, watermarks, router state; sinks added at commit
+};
+
+struct WorkItem {
+  enum Kind : uint8_t { kEvent, kWatermark, kBarrier, kEnd };
+  Kind kind = kEvent;
+  int32_t index = 0;  // rule (kEvent) or stream (kWatermark)
+  int64_t value = 0;  // watermark ms (kWatermark)
+  EventPtr event;
+  std::shared_ptr<const BarrierInfo> barrier;
+};
+using WorkBatch = std::vector<WorkItem>;
+
+struct OutItem {
+  Record record;
+  std::vector<int> sinks;
+  std::shared_ptr<const BarrierInfo> barrier;  // non-null: a barrier
+  absl::Status barrier_status;                 // the lane's part of the checkpoint
+  bool end = false;
+};
+using OutBatch = std::vector<OutItem>;
+
+// Writes an operator's snapshot into a WriteBatch under the operator's state id.
+class BatchSnapshotWriter final : public SnapshotWriter {
+ public:
+  BatchSnapshotWriter(uint32_t op, state::WriteBatch* batch) : op_(op), batch_(batch) {}
+  void Put(uint16_t key_group, std::string_view key, std::string_view value) override {
+    batch_->Put(state::StateKey(op_, key_group, key), std::string(value));
+  }
+  void Delete(uint16_t key_group, std::string_view key) override {
+    batch_->Delete(state::StateKey(op_, key_group, key));
+  }
+
+ private:
+  uint32_t op_;
+  state::WriteBatch* batch_;
+};
+
+state::KeyGroupRange RangeOfWorker(int worker, int parallelism) {
+  state::KeyGroupRange r{1, 0};  // empty
+  bool any = false;
+  for (uint32_t kg = 0; kg < kMaxKeyGroups; ++kg) {
+    if (WorkerOfKeyGroup(static_cast<uint16_t>(kg), parallelism) != worker) continue;
+    if (!any) r.first = static_cast<uint16_t>(kg);
+    r.last = static_cast<uint16_t>(kg);
+    any = true;
+  }
+  return r;
+}
+
 }  // namespace
+
+uint32_t OperatorStateId(const cep::RuleDef& rule) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : rule.fingerprint) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
 
 uint64_t JobStats::events() const {
   uint64_t n = 0;
@@ -29,69 +124,698 @@ uint64_t JobStats::late() const {
 }
 uint64_t JobStats::matches() const {
   uint64_t n = 0;
-  for (const auto& r : rules) n += r.cep.matches;
+  for (const auto& r : rules) n += r.op.matches;
   return n;
 }
 uint64_t JobStats::timeouts() const {
   uint64_t n = 0;
-  for (const auto& r : rules) n += r.cep.timeouts;
+  for (const auto& r : rules) n += r.op.timeouts;
   return n;
 }
 
-struct Job::StreamRuntime {
-  const cep::StreamDef* def;
-  EventDecoder decoder;
-  WatermarkTracker tracker;
-  ReorderBuffer buffer;
-  std::vector<CepOperator*> operators;
-  StreamStats stats;
-  int64_t last_processing_time = EventTime::Min().ms;
-  int partitions = 0;
-  int ended = 0;
+struct Job::Impl {
+  struct StreamRuntime {
+    const cep::StreamDef* def;
+    int index;
+    EventDecoder decoder;
+    WatermarkTracker tracker;
+    ReorderBuffer buffer;
+    std::vector<int> rules;  // indices of the rules reading this stream
+    StreamStats stats;
+    int64_t last_processing_time = EventTime::Min().ms;
+    // The watermark workers may see: every event at or before it has been routed. Lags the
+    // tracker while a release is in progress (a batch may be pushed half way through it).
+    int64_t released_wm = Watermark::Min().ms;
+    int partitions = 0;
+    int ended = 0;
+    metrics::Counter* m_events = nullptr;
+    metrics::Counter* m_late = nullptr;
+    metrics::Counter* m_invalid = nullptr;
+    metrics::WatermarkLag* m_lag = nullptr;
 
-  StreamRuntime(const cep::StreamDef& d, uint32_t index, int parts)
-      : def(&d),
-        decoder(d, index),
-        tracker(d.out_of_order, d.idle_after, parts),
-        partitions(parts) {
-    stats.name = d.name;
+    StreamRuntime(const cep::StreamDef& d, int idx, int parts)
+        : def(&d),
+          index(idx),
+          decoder(d, static_cast<uint32_t>(idx)),
+          tracker(d.out_of_order, d.idle_after, parts),
+          partitions(parts) {
+      stats.name = d.name;
+    }
+    bool processing_time() const { return def->event_time_slot < 0; }
+  };
+
+  struct InputRuntime {
+    std::unique_ptr<JsonlSource> source;
+    StreamRuntime* stream = nullptr;
+    int partition = 0;
+    bool ended = false;
+  };
+
+  class Worker final : public RecordRouter {
+   public:
+    Worker(Impl* job, int index) : job_(job), index_(index), in_(job->options.queue_batches) {}
+
+    absl::Status Route(const Record& r, const std::vector<int>& sinks) override {
+      pending_.push_back(OutItem{r, sinks, nullptr, absl::OkStatus(), false});
+      if (pending_.size() >= job_->options.batch_items) return Flush();
+      return absl::OkStatus();
+    }
+    absl::Status Flush() {
+      if (pending_.empty()) return absl::OkStatus();
+      if (!job_->out.Push(index_, std::move(pending_))) return absl::CancelledError("stopped");
+      pending_ = OutBatch();
+      pending_.reserve(job_->options.batch_items);
+      return absl::OkStatus();
+    }
+
+    void Loop() {
+      absl::Status st = LoopImpl();
+      if (!st.ok()) job_->Fail(st);
+    }
+
+    absl::Status LoopImpl() {
+      WorkBatch batch;
+      bool ended = false;
+      while (!ended && in_.Pop(&batch)) {
+        if (m_depth_ != nullptr) m_depth_->Set(static_cast<int64_t>(in_.size()));
+        VIGIL_RETURN_IF_ERROR(Handle(batch, &ended));
+      }
+      return absl::OkStatus();
+    }
+
+    // Applies one batch of work; sets *ended after the end marker. Runs on the worker's thread,
+    // or on the router's when the job has a single inline worker.
+    absl::Status Handle(WorkBatch& batch, bool* ended) {
+      for (WorkItem& item : batch) {
+        switch (item.kind) {
+          case WorkItem::kEvent:
+            VIGIL_RETURN_IF_ERROR(ops_[item.index]->Process(item.event));
+            break;
+          case WorkItem::kWatermark:
+            for (int r : job_->streams[item.index]->rules) {
+              VIGIL_RETURN_IF_ERROR(ops_[r]->AdvanceWatermark(Watermark(item.value)));
+            }
+            break;
+          case WorkItem::kBarrier:
+            VIGIL_RETURN_IF_ERROR(OnBarrier(item.barrier));
+            break;
+          case WorkItem::kEnd:
+            VIGIL_RETURN_IF_ERROR(Flush());
+            UpdateMetrics(/*force=*/true);
+            if (!job_->out.Push(index_, OutBatch(1, OutItem{{}, {}, nullptr, {}, true}))) {
+              return absl::CancelledError("stopped");
+            }
+            *ended = true;
+            return absl::OkStatus();
+        }
+      }
+      batch.clear();
+      VIGIL_RETURN_IF_ERROR(Flush());
+      UpdateMetrics();
+      return DiscardChanges();
+    }
+
+    // Snapshots every operator's changed keys into the backend and forwards the barrier.
+    absl::Status OnBarrier(const std::shared_ptr<const BarrierInfo>& info) {
+      absl::Status part = Snapshot();
+      VIGIL_RETURN_IF_ERROR(Flush());
+      OutItem item;
+      item.barrier = info;
+      item.barrier_status = part;
+      if (!job_->out.Push(index_, OutBatch(1, std::move(item)))) {
+        return absl::CancelledError("stopped");
+      }
+      return absl::OkStatus();
+    }
+
+    absl::Status Snapshot() {
+      state::StateBackend* backend = job_->options.backend;
+      state::WriteBatch batch;
+      bool full = need_full_;
+      state::KeyGroupRange range = RangeOfWorker(index_, job_->parallelism);
+      for (size_t r = 0; r < ops_.size(); ++r) {
+        if (!ops_[r]) continue;
+        uint32_t id = job_->op_ids[r];
+        if (full && !range.empty()) {
+          // A previous write failed: rewrite this worker's whole range.
+          auto [begin, end] = state::KeyGroupRangeBounds(id, range);
+          VIGIL_RETURN_IF_ERROR(
+              backend->ScanRange(begin, end, [&](std::string_view k, std::string_view) {
+                batch.Delete(std::string(k));
+                return true;
+              }));
+        }
+        BatchSnapshotWriter writer(id, &batch);
+        absl::Status st = ops_[r]->Snapshot(&writer, full);
+        if (!st.ok()) {
+          need_full_ = true;
+          return st;
+        }
+      }
+      absl::Status st = batch.empty() ? absl::OkStatus() : backend->Write(batch);
+      need_full_ = !st.ok();
+      return st;
+    }
+
+    // Without a backend nothing ever snapshots, yet operators track their changed keys for
+    // the next snapshot: forgetting them every second keeps that tracking bounded.
+    absl::Status DiscardChanges() {
+      if (job_->options.backend != nullptr) return absl::OkStatus();
+      int64_t now = SteadyMs();
+      if (now < next_discard_ms_) return absl::OkStatus();
+      next_discard_ms_ = now + 1000;
+      for (auto& op : ops_) {
+        if (op) op->DiscardChanges();
+      }
+      return absl::OkStatus();
+    }
+
+    // Operator stats may walk the live keys: exported at most every 250 ms (and at the end).
+    void UpdateMetrics(bool force = false) {
+      if (job_->options.metrics == nullptr) return;
+      int64_t now = SteadyMs();
+      if (!force && now < next_metrics_ms_) return;
+      next_metrics_ms_ = now + 250;
+      for (size_t r = 0; r < ops_.size(); ++r) {
+        if (!ops_[r]) continue;
+        OperatorStats now = ops_[r]->stats();
+        OperatorStats& last = last_stats_[r];
+        RuleMetrics& m = job_->rule_metrics[r];
+        if (now.matches > last.matches) m.matches->Inc(now.matches - last.matches);
+        if (now.timeouts > last.timeouts) m.timeouts->Inc(now.timeouts - last.timeouts);
+        if (now.dropped_partial_matches > last.dropped_partial_matches) {
+          m.dropped->Inc(now.dropped_partial_matches - last.dropped_partial_matches);
+        }
+        m.partial->Inc(static_cast<int64_t>(now.partial_matches) -
+                       static_cast<int64_t>(last.partial_matches));
+        last = now;
+      }
+    }
+
+    Impl* job_;
+    int index_;
+    runtime::BoundedQueue<WorkBatch> in_;
+    std::vector<std::unique_ptr<RuleOperator>> ops_;  // by rule index; null if not run
+    std::vector<OperatorStats> last_stats_;
+    OutBatch pending_;
+    bool need_full_ = false;
+    int64_t next_metrics_ms_ = 0;
+    int64_t next_discard_ms_ = 0;
+    metrics::Gauge* m_depth_ = nullptr;
+    std::thread thread_;
+  };
+
+  struct RuleMetrics {
+    metrics::Counter* matches = nullptr;
+    metrics::Counter* timeouts = nullptr;
+    metrics::Counter* dropped = nullptr;
+    metrics::Gauge* partial = nullptr;
+  };
+
+  explicit Impl(JobOptions opts)
+      : options(std::move(opts)),
+        parallelism(std::max(options.parallelism, 1)),
+        out(parallelism + 1, options.queue_batches) {}
+
+  void Log(std::string_view msg) {
+    if (options.log) options.log(msg);
   }
-  bool processing_time() const { return def->event_time_slot < 0; }
-};
+  void Fail(const absl::Status& st) {
+    {
+      std::lock_guard<std::mutex> lock(error_mu);
+      if (error.ok()) error = st;
+    }
+    failed.store(true);
+    for (auto& w : workers) w->in_.Close();
+    out.Close();
+  }
+  absl::Status FirstError() {
+    std::lock_guard<std::mutex> lock(error_mu);
+    return error;
+  }
+  bool stop_requested() const {
+    return options.stop != nullptr && options.stop->load(std::memory_order_relaxed);
+  }
 
-struct Job::InputRuntime {
-  std::unique_ptr<JsonlSource> source;
-  StreamRuntime* stream = nullptr;
-  int partition = 0;
-  bool ended = false;
+  // ---- Router ----
+  absl::Status PushWork(int w, WorkItem item) {
+    WorkBatch& b = pending[w];
+    b.push_back(std::move(item));
+    if (b.size() >= options.batch_items) return FlushWorker(w);
+    return absl::OkStatus();
+  }
+  // Appends the watermarks the worker has not seen yet and pushes its pending batch.
+  absl::Status FlushWorker(int w) {
+    WorkBatch& b = pending[w];
+    for (auto& s : streams) {
+      if (!s || s->rules.empty()) continue;
+      int64_t wm = s->released_wm;
+      int64_t& sent = sent_wm[w][s->index];
+      if (wm > sent) {
+        WorkItem it;
+        it.kind = WorkItem::kWatermark;
+        it.index = s->index;
+        it.value = wm;
+        b.push_back(std::move(it));
+        sent = wm;
+      }
+    }
+    if (b.empty()) return absl::OkStatus();
+    return Deliver(w, std::move(b));
+  }
+  // Hands a batch to worker w: through its bounded queue, or, for a single inline worker,
+  // applied right here on the router's thread (no hand-off between threads: --parallelism 1
+  // runs at single-thread speed).
+  absl::Status Deliver(int w, WorkBatch b) {
+    if (inline_worker) {
+      bool ended = false;
+      absl::Status st = workers[w]->Handle(b, &ended);
+      b.clear();
+      pending[w] = std::move(b);
+      pending[w].reserve(options.batch_items + streams.size());
+      return st;
+    }
+    WorkBatch& pb = pending[w];
+    if (!workers[w]->in_.Push(std::move(b))) return FirstErrorOr("stopped");
+    if (workers[w]->m_depth_ != nullptr) {
+      workers[w]->m_depth_->Set(static_cast<int64_t>(workers[w]->in_.size()));
+    }
+    pb = WorkBatch();
+    pb.reserve(options.batch_items + streams.size());
+    return absl::OkStatus();
+  }
+  absl::Status FlushRouterLane() {
+    if (router_out.empty()) return absl::OkStatus();
+    if (!out.Push(parallelism, std::move(router_out))) return FirstErrorOr("stopped");
+    router_out = OutBatch();
+    return absl::OkStatus();
+  }
+  absl::Status FlushAll() {
+    for (int w = 0; w < parallelism; ++w) VIGIL_RETURN_IF_ERROR(FlushWorker(w));
+    return FlushRouterLane();
+  }
+  absl::Status FirstErrorOr(std::string_view msg) {
+    absl::Status st = FirstError();
+    return st.ok() ? absl::CancelledError(std::string(msg)) : st;
+  }
+
+  absl::Status RouteEvent(StreamRuntime& s, const EventPtr& e) {
+    for (int r : s.rules) {
+      const cep::RuleDef& rule = rules->rules[r];
+      int w = 0;
+      if (parallelism > 1) {
+        w = WorkerOfKeyGroup(KeyGroupOf(PartitionKeyHash(rule.partition_slots, *e)), parallelism);
+      }
+      WorkItem it;
+      it.kind = WorkItem::kEvent;
+      it.index = r;
+      it.event = e;
+      VIGIL_RETURN_IF_ERROR(PushWork(w, std::move(it)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Release(StreamRuntime& s) {
+    Watermark wm = s.tracker.current();
+    while (EventPtr e = s.buffer.PopReady(wm)) VIGIL_RETURN_IF_ERROR(RouteEvent(s, e));
+    s.released_wm = wm.ms;
+    if (s.m_lag != nullptr) s.m_lag->Set(wm);
+    return absl::OkStatus();
+  }
+
+  absl::Status OnLate(StreamRuntime& s, const EventPtr& e) {
+    ++s.stats.late;
+    if (s.m_late != nullptr) s.m_late->Inc();
+    if (s.def->late_to.empty()) {
+      return dead_letter->WriteLate(s.def->name, *e, s.tracker.current());
+    }
+    OutItem item;
+    Record& r = item.record;
+    r.kind = RecordKind::kLate;
+    r.stream = s.def->name;
+    r.time = e->time;
+    r.events.emplace_back(s.def->name, std::vector<EventPtr>{e});
+    r.id = StableRecordId(s.def->name, RecordKind::kLate, {}, {e->seq}, e->time);
+    item.sinks = s.def->late_to;
+    router_out.push_back(std::move(item));
+    if (router_out.size() >= options.batch_items) return FlushRouterLane();
+    return absl::OkStatus();
+  }
+
+  absl::Status OnLine(InputRuntime& in, const SourceLine& line) {
+    StreamRuntime& s = *in.stream;
+    auto event = std::make_shared<Event>();
+    absl::Status st = s.decoder.Decode(line.text, line.line_number, /*padded=*/true, event.get());
+    if (!st.ok()) {
+      ++s.stats.invalid;
+      if (s.m_invalid != nullptr) s.m_invalid->Inc();
+      return dead_letter->WriteInvalid(s.def->name,
+                                       std::string_view(st.message().data(), st.message().size()),
+                                       line.line_number, line.text);
+    }
+    event->seq |= static_cast<uint64_t>(in.partition) << kPartitionShift;
+    ++s.stats.events;
+    if (s.m_events != nullptr) s.m_events->Inc();
+    if (s.processing_time()) {
+      s.last_processing_time = std::max(s.last_processing_time, options.now_ms());
+      event->time = EventTime(s.last_processing_time);
+      return RouteEvent(s, std::move(event));
+    }
+    if (s.tracker.IsLate(event->time)) return OnLate(s, event);
+    EventTime t = event->time;
+    s.buffer.Push(std::move(event));
+    if (s.tracker.Observe(in.partition, t)) return Release(s);
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadChunk(InputRuntime& in, bool* ended) {
+    SourceLine line;
+    for (size_t n = 0; n < options.chunk_lines; ++n) {
+      VIGIL_ASSIGN_OR_RETURN(bool more, in.source->Next(&line));
+      if (!more) {
+        *ended = true;
+        return absl::OkStatus();
+      }
+      VIGIL_RETURN_IF_ERROR(OnLine(in, line));
+    }
+    *ended = false;
+    return absl::OkStatus();
+  }
+
+  // Called before a read of a pipe or terminal may block: pushes what is pending (so records
+  // leave as soon as the watermark allows), then waits for input while serving stop requests
+  // and checkpoints.
+  absl::Status WaitForInput(int fd) {
+    VIGIL_RETURN_IF_ERROR(FlushAll());
+    while (true) {
+      if (stop_requested()) return absl::CancelledError("stop requested");
+      struct pollfd p {
+        fd, POLLIN, 0
+      };
+      int r = ::poll(&p, 1, 20);
+      if (r > 0 || (r < 0 && errno != EINTR)) return absl::OkStatus();
+      if (failed.load()) return FirstErrorOr("stopped");
+      if (stop_requested()) return absl::CancelledError("stop requested");
+      VIGIL_RETURN_IF_ERROR(MaybeCheckpoint(false));
+    }
+  }
+
+  // ---- Checkpoints (router side) ----
+  bool checkpoint_in_flight() const {
+    return started_id > finished_id.load(std::memory_order_acquire);
+  }
+
+  absl::Status MaybeCheckpoint(bool final) {
+    if (options.backend == nullptr) return absl::OkStatus();
+    bool sp = options.savepoint_request != nullptr && options.savepoint_request->load() &&
+              !options.savepoint_dir.empty();
+    int64_t now = SteadyMs();
+    bool due = (options.checkpoint_interval_ms > 0 || next_due_ms == 0) && now >= next_due_ms;
+    if (!due && !sp && !final) return absl::OkStatus();
+    if (checkpoint_in_flight()) {
+      if (!final) return absl::OkStatus();
+      while (checkpoint_in_flight()) {
+        if (failed.load()) return FirstErrorOr("stopped");
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+    if (sp) options.savepoint_request->store(false);
+    VIGIL_RETURN_IF_ERROR(InjectBarrier(sp, final));
+    next_due_ms = SteadyMs() + options.checkpoint_interval_ms;
+    return absl::OkStatus();
+  }
+
+  std::string EncodeRouterState() const {
+    Encoder enc;
+    enc.U32(kRouterStateVersion);
+    uint64_t n = 0;
+    for (const auto& s : streams) n += s ? 1 : 0;
+    enc.U64(n);
+    for (const auto& s : streams) {
+      if (!s) continue;
+      enc.Str(s->def->name);
+      enc.U32(static_cast<uint32_t>(s->partitions));
+      s->tracker.Encode(&enc);
+      enc.I64(s->last_processing_time);
+      enc.U64(s->stats.events);
+      enc.U64(s->stats.invalid);
+      enc.U64(s->stats.late);
+      std::vector<EventPtr> buffered = s->buffer.Contents();
+      enc.U64(buffered.size());
+      for (const EventPtr& e : buffered) enc.Ev(*e);
+    }
+    uint64_t nrules = 0;
+    for (size_t r = 0; r < rules->rules.size(); ++r) nrules += runs_rule[r] ? 1 : 0;
+    enc.U64(nrules);
+    for (size_t r = 0; r < rules->rules.size(); ++r) {
+      if (!runs_rule[r]) continue;
+      enc.Str(rules->rules[r].name);
+      enc.U32(op_ids[r]);
+    }
+    return std::move(enc.buffer());
+  }
+
+  absl::Status InjectBarrier(bool savepoint, bool final) {
+    auto info = std::make_shared<BarrierInfo>();
+    info->id = next_checkpoint_id++;
+    info->savepoint = savepoint;
+    info->final = final;
+    info->started_ms = SteadyMs();
+    if (savepoint) {
+      info->savepoint_path = absl::StrCat(options.savepoint_dir, "/savepoint-", info->id);
+    }
+    state::CheckpointMeta& meta = info->meta;
+    meta.checkpoint_id = info->id;
+    meta.parallelism = static_cast<uint32_t>(parallelism);
+    meta.max_key_groups = kMaxKeyGroups;
+    for (const auto& in : inputs) {
+      SourceOffset off = in->source->offset();
+      meta.sources.push_back({in->stream->def->name, in->source->name(), off.byte, off.line});
+    }
+    for (const auto& s : streams) {
+      if (s) meta.watermarks.push_back({s->def->name, s->tracker.current()});
+    }
+    meta.extra = EncodeRouterState();
+    started_id = info->id;
+    std::shared_ptr<const BarrierInfo> shared = info;
+    for (int w = 0; w < parallelism; ++w) {
+      WorkItem it;
+      it.kind = WorkItem::kBarrier;
+      it.barrier = shared;
+      pending[w].push_back(std::move(it));
+      VIGIL_RETURN_IF_ERROR(FlushWorker(w));
+    }
+    VIGIL_RETURN_IF_ERROR(FlushRouterLane());
+    OutItem item;
+    item.barrier = shared;
+    if (!out.Push(parallelism, OutBatch(1, std::move(item)))) return FirstErrorOr("stopped");
+    return absl::OkStatus();
+  }
+
+  // ---- Output thread ----
+  absl::Status WriteRecord(const OutItem& item) {
+    if (item.sinks.empty()) {
+      ++records;
+      if (m_default_records != nullptr) m_default_records->Inc();
+      return default_output->Write(item.record);
+    }
+    for (int i : item.sinks) {
+      Sink* sink = i >= 0 && i < static_cast<int>(sinks.size()) ? sinks[i] : nullptr;
+      if (sink == nullptr) {
+        return absl::InternalError(absl::StrCat("no sink instance for sink index ", i));
+      }
+      ++records;
+      absl::Status st = sink->Write(item.record);
+      if (!st.ok()) {
+        if (i < static_cast<int>(m_sink_errors.size()) && m_sink_errors[i]) m_sink_errors[i]->Inc();
+        return st;
+      }
+      if (i < static_cast<int>(m_sink_records.size()) && m_sink_records[i]) {
+        m_sink_records[i]->Inc();
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status FlushSinks() {
+    absl::flat_hash_set<Sink*> flushed;
+    if (default_output != nullptr && flushed.insert(default_output).second) {
+      VIGIL_RETURN_IF_ERROR(default_output->Flush());
+    }
+    for (Sink* sink : sinks) {
+      if (sink != nullptr && flushed.insert(sink).second) VIGIL_RETURN_IF_ERROR(sink->Flush());
+    }
+    return absl::OkStatus();
+  }
+
+  // All lanes delivered barrier `info`: flush the sinks and commit the checkpoint.
+  absl::Status CompleteCheckpoint(const BarrierInfo& info, absl::Status parts) {
+    absl::Status st = parts;
+    state::CheckpointMeta meta = info.meta;
+    if (st.ok()) {
+      // A sink that cannot flush stops the job (its records would be lost).
+      VIGIL_RETURN_IF_ERROR(FlushSinks());
+      for (const DurableOutput& d : options.durable_outputs) {
+        meta.sinks.push_back({d.path, d.bytes(), 0});
+      }
+      meta.created_unix_ms = WallMs();
+      std::string blob = state::EncodeCheckpointMeta(meta);
+      auto done = options.backend->Checkpoint(info.id, blob);
+      if (!done.ok()) {
+        st = done.status();
+      } else {
+        ++checkpoints;
+        if (m_ckpt_size != nullptr) m_ckpt_size->Set(static_cast<int64_t>(done->bytes));
+        if (info.savepoint) {
+          absl::Status sp = state::WriteSavepoint(*options.backend, info.savepoint_path, blob);
+          if (sp.ok()) {
+            Log(absl::StrCat("savepoint ", info.savepoint_path));
+          } else {
+            Log(absl::StrCat("warning: savepoint ", info.savepoint_path,
+                             " failed: ", sp.message()));
+          }
+        }
+      }
+    }
+    if (!st.ok()) {
+      ++checkpoint_failures;
+      if (m_ckpt_failures != nullptr) m_ckpt_failures->Inc();
+      Log(absl::StrCat("warning: checkpoint ", info.id, " failed: ", st.message(),
+                       " (the job continues; the previous checkpoint stays the restore point)"));
+    } else if (options.metrics != nullptr) {
+      m_ckpt_count->Inc();
+      m_ckpt_duration->Observe(static_cast<double>(SteadyMs() - info.started_ms) / 1000.0);
+      m_state_size->Set(static_cast<int64_t>(options.backend->ApproximateSize()));
+    }
+    finished_id.store(info.id, std::memory_order_release);
+    return absl::OkStatus();
+  }
+
+  absl::Status OutputLoopImpl() {
+    const int lanes = parallelism + 1;
+    int ended = 0;
+    int arrived = 0;
+    absl::Status parts;
+    std::shared_ptr<const BarrierInfo> current;
+    bool dirty = false;
+    OutBatch batch;
+    int lane = 0;
+    while (ended < lanes) {
+      if (!out.TryPop(&batch, &lane)) {
+        // Idle: deliver what is buffered in non-durable sinks (latency), then wait.
+        if (dirty) {
+          VIGIL_RETURN_IF_ERROR(FlushLatencySinks());
+          dirty = false;
+        }
+        if (m_out_depth != nullptr) m_out_depth->Set(0);
+        if (!out.Pop(&batch, &lane)) return FirstErrorOr("stopped");
+      }
+      for (OutItem& item : batch) {
+        if (item.end) {
+          out.Pause(lane);
+          ++ended;
+        } else if (item.barrier) {
+          out.Pause(lane);
+          if (lane == parallelism) current = item.barrier;
+          if (!item.barrier_status.ok() && parts.ok()) parts = item.barrier_status;
+          if (++arrived == lanes) {
+            VIGIL_RETURN_IF_ERROR(CompleteCheckpoint(*current, parts));
+            arrived = 0;
+            parts = absl::OkStatus();
+            current.reset();
+            out.ResumeAll();
+            // Lanes that ended stay paused (they hold nothing more).
+          }
+        } else {
+          VIGIL_RETURN_IF_ERROR(WriteRecord(item));
+          dirty = true;
+        }
+      }
+      batch.clear();
+    }
+    return FlushSinks();
+  }
+
+  absl::Status FlushLatencySinks() {
+    // Durable file outputs are flushed (fsync) at checkpoints and at the end only.
+    if (default_output != nullptr && !default_output_durable) {
+      VIGIL_RETURN_IF_ERROR(default_output->Flush());
+    }
+    return absl::OkStatus();
+  }
+
+  void OutputLoop() {
+    absl::Status st = OutputLoopImpl();
+    if (!st.ok()) Fail(st);
+  }
+
+  // ---- Members ----
+  std::shared_ptr<const cep::RuleSet> rules;
+  JobOptions options;
+  int parallelism;
+  std::vector<std::unique_ptr<StreamRuntime>> streams;  // by stream index
+  std::vector<std::unique_ptr<InputRuntime>> inputs;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<bool> runs_rule;   // by rule index
+  std::vector<uint32_t> op_ids;  // by rule index
+  std::vector<RuleMetrics> rule_metrics;
+  std::vector<Sink*> sinks;
+  Sink* default_output = nullptr;
+  bool default_output_durable = false;
+  DeadLetterWriter* dead_letter = nullptr;
+
+  runtime::LaneQueue<OutBatch> out;           // lane w: worker w; lane P: the router
+  std::vector<WorkBatch> pending;             // router: per worker
+  bool inline_worker = false;                 // parallelism 1: the router applies work itself
+  bool restored = false;                      // Restore() ran before Run()
+  std::vector<std::vector<int64_t>> sent_wm;  // router: [worker][stream]
+  OutBatch router_out;
+
+  std::mutex error_mu;
+  absl::Status error;
+  std::atomic<bool> failed{false};
+
+  // Checkpoints: the router starts them, the output thread finishes them.
+  uint64_t next_checkpoint_id = 1;
+  uint64_t started_id = 0;
+  std::atomic<uint64_t> finished_id{0};
+  int64_t next_due_ms = 0;
+  bool stopped = false;
+
+  // Written by the output thread; read after it joined.
+  uint64_t records = 0;
+  uint64_t checkpoints = 0;
+  uint64_t checkpoint_failures = 0;
+
+  metrics::Counter* m_default_records = nullptr;
+  std::vector<metrics::Counter*> m_sink_records, m_sink_errors;
+  metrics::Gauge* m_out_depth = nullptr;
+  metrics::Gauge* m_ckpt_size = nullptr;
+  metrics::Gauge* m_state_size = nullptr;
+  metrics::Counter* m_ckpt_failures = nullptr;
+  metrics::Counter* m_ckpt_count = nullptr;
+  metrics::Histogram* m_ckpt_duration = nullptr;
 };
 
 absl::StatusOr<std::unique_ptr<Job>> Job::Create(std::shared_ptr<const cep::RuleSet> rules,
                                                  JobOptions options, std::vector<JobInput> inputs,
                                                  std::vector<Sink*> sinks, Sink* default_output,
                                                  DeadLetterWriter* dead_letter) {
+  if (options.parallelism < 1 || options.parallelism > kMaxKeyGroups) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("parallelism must be between 1 and ", kMaxKeyGroups));
+  }
+  if (options.batch_items == 0) options.batch_items = 1;
+  if (!options.now_ms) options.now_ms = WallMs;
   std::unique_ptr<Job> job(new Job());
-  job->rules_ = rules;
-  job->options_ = std::move(options);
-  if (!job->options_.now_ms) {
-    job->options_.now_ms = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
-  }
-  job->sinks_ = std::move(sinks);
-  job->sinks_.resize(rules->sinks.size(), nullptr);
-  job->default_output_ = default_output;
-  job->dead_letter_ = dead_letter;
-
-  for (const cep::RuleDef& r : rules->rules) {
-    if (r.window || r.when) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "rule '", r.name, "': monitoring rules (`window` / `when`) are not supported by ",
-          "`vigil run` yet; only `pattern` rules can run"));
-    }
-  }
+  job->impl_ = std::make_unique<Impl>(std::move(options));
+  Impl& im = *job->impl_;
+  im.rules = rules;
+  im.sinks = std::move(sinks);
+  im.sinks.resize(rules->sinks.size(), nullptr);
+  im.default_output = default_output;
+  im.dead_letter = dead_letter;
+  im.default_output_durable = im.options.default_output_durable;
 
   std::vector<int> parts(rules->streams.size(), 0);
   for (const JobInput& in : inputs) {
@@ -100,155 +824,321 @@ absl::StatusOr<std::unique_ptr<Job>> Job::Create(std::shared_ptr<const cep::Rule
     }
     ++parts[in.stream];
   }
-  job->streams_.resize(rules->streams.size());
+  im.streams.resize(rules->streams.size());
   for (size_t s = 0; s < rules->streams.size(); ++s) {
     if (parts[s] == 0) continue;
-    job->streams_[s] =
-        std::make_unique<StreamRuntime>(rules->streams[s], static_cast<uint32_t>(s), parts[s]);
+    im.streams[s] =
+        std::make_unique<Impl::StreamRuntime>(rules->streams[s], static_cast<int>(s), parts[s]);
   }
   std::vector<int> next_part(rules->streams.size(), 0);
   for (JobInput& in : inputs) {
-    auto rt = std::make_unique<InputRuntime>();
+    auto rt = std::make_unique<Impl::InputRuntime>();
     rt->source = std::move(in.source);
-    rt->stream = job->streams_[in.stream].get();
+    rt->stream = im.streams[in.stream].get();
     rt->partition = next_part[in.stream]++;
-    job->inputs_.push_back(std::move(rt));
+    im.inputs.push_back(std::move(rt));
   }
 
-  CepOperatorOptions op_options;
-  op_options.max_partial_matches = job->options_.max_partial_matches;
+  for (int w = 0; w < im.parallelism; ++w) {
+    im.workers.push_back(std::make_unique<Impl::Worker>(&im, w));
+    im.workers.back()->ops_.resize(rules->rules.size());
+    im.workers.back()->last_stats_.resize(rules->rules.size());
+  }
+  im.pending.resize(im.parallelism);
+  im.sent_wm.assign(im.parallelism,
+                    std::vector<int64_t>(rules->streams.size(), Watermark::Min().ms));
+  im.runs_rule.assign(rules->rules.size(), false);
+  im.op_ids.assign(rules->rules.size(), 0);
+  im.rule_metrics.resize(rules->rules.size());
+  RuleOperatorOptions op_options;
+  op_options.max_partial_matches = im.options.max_partial_matches;
   for (size_t r = 0; r < rules->rules.size(); ++r) {
-    StreamRuntime* s = job->streams_[rules->rules[r].stream].get();
+    Impl::StreamRuntime* s = im.streams[rules->rules[r].stream].get();
     if (s == nullptr) continue;
-    VIGIL_ASSIGN_OR_RETURN(auto op,
-                           CepOperator::Create(rules, static_cast<int>(r), op_options, job.get()));
-    s->operators.push_back(op.get());
-    job->operators_.push_back(std::move(op));
+    im.runs_rule[r] = true;
+    im.op_ids[r] = OperatorStateId(rules->rules[r]);
+    s->rules.push_back(static_cast<int>(r));
+    for (auto& w : im.workers) {
+      auto op = MakeRuleOperator(rules, static_cast<int>(r), op_options, w.get());
+      if (!op.ok()) {
+        if (absl::IsUnimplemented(op.status())) {
+          return absl::FailedPreconditionError(op.status().message());
+        }
+        return op.status();
+      }
+      w->ops_[r] = std::move(op).value();
+    }
+  }
+
+  if (metrics::Metrics* m = im.options.metrics) {
+    for (auto& s : im.streams) {
+      if (!s) continue;
+      s->m_events = m->StreamEventsIn(s->def->name);
+      s->m_late = m->StreamLateEvents(s->def->name);
+      s->m_invalid = m->StreamInvalidEvents(s->def->name);
+      s->m_lag = m->StreamWatermarkLag(s->def->name);
+    }
+    for (size_t r = 0; r < rules->rules.size(); ++r) {
+      if (!im.runs_rule[r]) continue;
+      const std::string& name = rules->rules[r].name;
+      im.rule_metrics[r] = {m->RuleMatches(name), m->RuleTimeouts(name),
+                            m->RuleDroppedPartialMatches(name), m->RulePartialMatches(name)};
+    }
+    for (auto& w : im.workers) w->m_depth_ = m->QueueDepth(absl::StrCat("worker-", w->index_));
+    im.m_out_depth = m->QueueDepth("output");
+    im.m_default_records = m->SinkRecords("output");
+    im.m_sink_records.resize(rules->sinks.size(), nullptr);
+    im.m_sink_errors.resize(rules->sinks.size(), nullptr);
+    for (size_t i = 0; i < rules->sinks.size(); ++i) {
+      const std::string& name =
+          i < im.options.sink_names.size() && !im.options.sink_names[i].empty()
+              ? im.options.sink_names[i]
+              : rules->sinks[i].name;
+      im.m_sink_records[i] = m->SinkRecords(name);
+      im.m_sink_errors[i] = m->SinkErrors(name);
+    }
+    im.m_ckpt_size = m->CheckpointSizeBytes();
+    im.m_state_size = m->StateSizeBytes();
+    im.m_ckpt_failures = m->CheckpointFailures();
+    im.m_ckpt_count = m->Checkpoints();
+    im.m_ckpt_duration = m->CheckpointDuration();
   }
   return job;
 }
 
 Job::~Job() = default;
 
-absl::Status Job::Route(const Record& r, const std::vector<int>& sinks) {
-  if (sinks.empty()) {
-    ++records_;
-    return default_output_->Write(r);
+absl::Status Job::Restore(const state::CheckpointMeta& meta) {
+  impl_->restored = true;
+  Impl& im = *impl_;
+  // Inputs: in order, per stream.
+  if (meta.sources.size() != im.inputs.size()) {
+    return absl::FailedPreconditionError(absl::StrCat("the checkpoint has ", meta.sources.size(),
+                                                      " inputs, this run has ", im.inputs.size(),
+                                                      ": restart with the same inputs"));
   }
-  for (int i : sinks) {
-    Sink* sink = i >= 0 && i < static_cast<int>(sinks_.size()) ? sinks_[i] : nullptr;
-    if (sink == nullptr) {
-      return absl::InternalError(absl::StrCat("no sink instance for sink index ", i));
+  for (size_t i = 0; i < im.inputs.size(); ++i) {
+    Impl::InputRuntime& in = *im.inputs[i];
+    const state::CheckpointMeta::Source& src = meta.sources[i];
+    if (src.stream != in.stream->def->name) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("input ", i + 1, " reads stream '", in.stream->def->name,
+                       "' but the checkpoint's reads '", src.stream, "'"));
     }
-    ++records_;
-    VIGIL_RETURN_IF_ERROR(sink->Write(r));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Job::Release(StreamRuntime& s) {
-  Watermark wm = s.tracker.current();
-  while (EventPtr e = s.buffer.PopReady(wm)) {
-    for (CepOperator* op : s.operators) VIGIL_RETURN_IF_ERROR(op->Process(e));
-  }
-  for (CepOperator* op : s.operators) VIGIL_RETURN_IF_ERROR(op->AdvanceWatermark(wm));
-  return absl::OkStatus();
-}
-
-absl::Status Job::OnLate(StreamRuntime& s, const EventPtr& e) {
-  ++s.stats.late;
-  if (s.def->late_to.empty()) return dead_letter_->WriteLate(s.def->name, *e, s.tracker.current());
-  Record r;
-  r.kind = RecordKind::kLate;
-  r.stream = s.def->name;
-  r.time = e->time;
-  r.events.emplace_back(s.def->name, std::vector<EventPtr>{e});
-  r.id = StableRecordId(s.def->name, RecordKind::kLate, {}, {e->seq}, e->time);
-  return Route(r, s.def->late_to);
-}
-
-absl::Status Job::OnLine(InputRuntime& in, const SourceLine& line) {
-  StreamRuntime& s = *in.stream;
-  auto event = std::make_shared<Event>();
-  absl::Status st = s.decoder.Decode(line.text, line.line_number, /*padded=*/true, event.get());
-  if (!st.ok()) {
-    ++s.stats.invalid;
-    return dead_letter_->WriteInvalid(s.def->name,
-                                      std::string_view(st.message().data(), st.message().size()),
-                                      line.line_number, line.text);
-  }
-  event->seq |= static_cast<uint64_t>(in.partition) << kPartitionShift;
-  ++s.stats.events;
-  if (s.processing_time()) {
-    s.last_processing_time = std::max(s.last_processing_time, options_.now_ms());
-    event->time = EventTime(s.last_processing_time);
-    EventPtr e = std::move(event);
-    for (CepOperator* op : s.operators) VIGIL_RETURN_IF_ERROR(op->Process(e));
-    return absl::OkStatus();
-  }
-  if (s.tracker.IsLate(event->time)) return OnLate(s, event);
-  EventTime t = event->time;
-  s.buffer.Push(std::move(event));
-  if (s.tracker.Observe(in.partition, t)) return Release(s);
-  return absl::OkStatus();
-}
-
-absl::Status Job::ReadChunk(InputRuntime& in, bool* ended) {
-  SourceLine line;
-  for (size_t n = 0; n < options_.chunk_lines; ++n) {
-    VIGIL_ASSIGN_OR_RETURN(bool more, in.source->Next(&line));
-    if (!more) {
-      *ended = true;
-      return absl::OkStatus();
+    if (!in.source->seekable()) {
+      if (src.byte > 0) {
+        im.Log(absl::StrCat("warning: input '", in.source->name(),
+                            "' cannot be rewound: reading continues where it is"));
+      }
+      continue;
     }
-    VIGIL_RETURN_IF_ERROR(OnLine(in, line));
+    VIGIL_RETURN_IF_ERROR(in.source->Seek(SourceOffset{src.byte, src.line}));
   }
-  *ended = false;
+
+  // Router state.
+  Decoder dec(meta.extra);
+  uint32_t version = 0;
+  uint64_t n = 0;
+  VIGIL_RETURN_IF_ERROR(dec.U32(&version));
+  if (version != kRouterStateVersion) {
+    return absl::DataLossError(absl::StrCat("checkpoint: unknown router state version ", version));
+  }
+  VIGIL_RETURN_IF_ERROR(dec.U64(&n));
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string name;
+    uint32_t partitions = 0;
+    VIGIL_RETURN_IF_ERROR(dec.Str(&name));
+    VIGIL_RETURN_IF_ERROR(dec.U32(&partitions));
+    int idx = im.rules->FindStream(name);
+    Impl::StreamRuntime* s = idx >= 0 ? im.streams[idx].get() : nullptr;
+    if (s == nullptr)
+      return absl::FailedPreconditionError("checkpoint: stream '" + name +
+                                           "' is not read by this run");
+    VIGIL_RETURN_IF_ERROR(s->tracker.Decode(&dec));
+    VIGIL_RETURN_IF_ERROR(dec.I64(&s->last_processing_time));
+    VIGIL_RETURN_IF_ERROR(dec.U64(&s->stats.events));
+    VIGIL_RETURN_IF_ERROR(dec.U64(&s->stats.invalid));
+    VIGIL_RETURN_IF_ERROR(dec.U64(&s->stats.late));
+    uint64_t buffered = 0;
+    VIGIL_RETURN_IF_ERROR(dec.U64(&buffered));
+    for (uint64_t b = 0; b < buffered; ++b) {
+      auto e = std::make_shared<Event>();
+      VIGIL_RETURN_IF_ERROR(dec.Ev(e.get()));
+      s->buffer.Push(std::move(e));
+    }
+    // Workers have seen every watermark up to the checkpoint.
+    s->released_wm = s->tracker.current().ms;
+    for (auto& sent : im.sent_wm) sent[s->index] = s->released_wm;
+  }
+  uint64_t nrules = 0;
+  VIGIL_RETURN_IF_ERROR(dec.U64(&nrules));
+  absl::flat_hash_map<std::string, uint32_t> old_ids;
+  for (uint64_t i = 0; i < nrules; ++i) {
+    std::string name;
+    uint32_t id = 0;
+    VIGIL_RETURN_IF_ERROR(dec.Str(&name));
+    VIGIL_RETURN_IF_ERROR(dec.U32(&id));
+    old_ids[name] = id;
+  }
+  VIGIL_RETURN_IF_ERROR(dec.ExpectDone());
+
+  absl::flat_hash_set<uint32_t> current_ids;
+  for (size_t r = 0; r < im.rules->rules.size(); ++r) {
+    if (!im.runs_rule[r]) continue;
+    current_ids.insert(im.op_ids[r]);
+    auto it = old_ids.find(im.rules->rules[r].name);
+    if (it != old_ids.end() && it->second != im.op_ids[r]) {
+      im.Log(absl::StrCat("warning: rule '", im.rules->rules[r].name,
+                          "' changed since the checkpoint: its state starts fresh"));
+    }
+  }
+  state::StateBackend* backend = im.options.backend;
+  if (backend != nullptr) {
+    // Drop the state of rules that no longer exist (or changed).
+    for (const auto& [name, id] : old_ids) {
+      if (current_ids.contains(id)) continue;
+      state::WriteBatch batch;
+      VIGIL_RETURN_IF_ERROR(
+          backend->Scan(state::OperatorPrefix(id), [&](std::string_view k, std::string_view) {
+            batch.Delete(std::string(k));
+            return true;
+          }));
+      if (!batch.empty()) VIGIL_RETURN_IF_ERROR(backend->Write(batch));
+    }
+    // Keyed state: each worker loads its key groups.
+    for (auto& w : im.workers) {
+      state::KeyGroupRange range = RangeOfWorker(w->index_, im.parallelism);
+      if (range.empty()) continue;
+      for (size_t r = 0; r < im.rules->rules.size(); ++r) {
+        if (!w->ops_[r]) continue;
+        auto [begin, end] = state::KeyGroupRangeBounds(im.op_ids[r], range);
+        absl::Status err;
+        VIGIL_RETURN_IF_ERROR(
+            backend->ScanRange(begin, end, [&](std::string_view k, std::string_view v) {
+              std::optional<uint16_t> kg = state::KeyGroupOf(k);
+              err = w->ops_[r]->Restore(kg.value_or(0), state::UserKeyOf(k), v);
+              return err.ok();
+            }));
+        VIGIL_RETURN_IF_ERROR(err);
+      }
+    }
+    im.next_checkpoint_id = std::max(im.next_checkpoint_id, meta.checkpoint_id + 1);
+  }
   return absl::OkStatus();
 }
 
 absl::Status Job::Run() {
-  size_t remaining = inputs_.size();
-  while (remaining > 0) {
-    for (auto& in : inputs_) {
-      if (in->ended) continue;
-      bool ended = false;
-      VIGIL_RETURN_IF_ERROR(ReadChunk(*in, &ended));
-      if (!ended) continue;
-      in->ended = true;
-      --remaining;
-      StreamRuntime& s = *in->stream;
-      if (++s.ended == s.partitions) {
-        // The stream's last input ended: watermark +infinity, flush everything.
-        s.tracker.MarkEnded(in->partition);
-        while (EventPtr e = s.buffer.PopReady(Watermark::Max())) {
-          for (CepOperator* op : s.operators) VIGIL_RETURN_IF_ERROR(op->Process(e));
-        }
-        for (CepOperator* op : s.operators) {
-          VIGIL_RETURN_IF_ERROR(op->AdvanceWatermark(Watermark::Max()));
-        }
-      } else if (s.tracker.MarkEnded(in->partition)) {
-        VIGIL_RETURN_IF_ERROR(Release(s));
-      }
+  Impl& im = *impl_;
+  if (im.options.backend != nullptr) {
+    auto ids = im.options.backend->ListCheckpoints();
+    if (ids.ok() && !ids->empty()) {
+      im.next_checkpoint_id = std::max(im.next_checkpoint_id, ids->back() + 1);
     }
   }
-  absl::flat_hash_set<Sink*> flushed;
-  if (default_output_ != nullptr && flushed.insert(default_output_).second) {
-    VIGIL_RETURN_IF_ERROR(default_output_->Flush());
+  im.finished_id.store(im.next_checkpoint_id - 1);
+  im.started_id = im.next_checkpoint_id - 1;
+  // A fresh restartable run checkpoints before it reads anything: the sizes of the file
+  // outputs it appends to are then on record, and a kill before the next checkpoint cannot
+  // leave records that a restart writes again.
+  bool initial = im.options.backend != nullptr && !im.restored;
+  im.next_due_ms = initial ? 0 : SteadyMs() + im.options.checkpoint_interval_ms;
+  for (auto& in : im.inputs) {
+    if (!in->source->seekable()) {
+      in->source->SetWaitHook([&im](int fd) { return im.WaitForInput(fd); });
+    }
   }
-  for (Sink* sink : sinks_) {
-    if (sink != nullptr && flushed.insert(sink).second) VIGIL_RETURN_IF_ERROR(sink->Flush());
+  im.inline_worker = im.parallelism == 1;
+  for (auto& w : im.workers) {
+    if (im.inline_worker) break;
+    Impl::Worker* wp = w.get();
+    w->thread_ = std::thread([wp] { wp->Loop(); });
   }
-  return dead_letter_->Flush();
+  std::thread output([&im] { im.OutputLoop(); });
+
+  auto route = [&]() -> absl::Status {
+    size_t remaining = im.inputs.size();
+    while (remaining > 0) {
+      if (im.stop_requested()) {
+        im.stopped = true;
+        return im.MaybeCheckpoint(/*final=*/true);
+      }
+      VIGIL_RETURN_IF_ERROR(im.MaybeCheckpoint(false));
+      for (auto& in : im.inputs) {
+        if (in->ended) continue;
+        bool ended = false;
+        absl::Status st = im.ReadChunk(*in, &ended);
+        if (!st.ok() && absl::IsCancelled(st) && im.stop_requested() && !im.failed.load()) {
+          im.stopped = true;
+          return im.MaybeCheckpoint(/*final=*/true);
+        }
+        VIGIL_RETURN_IF_ERROR(st);
+        if (!ended) continue;
+        in->ended = true;
+        --remaining;
+        Impl::StreamRuntime& s = *in->stream;
+        if (++s.ended == s.partitions) {
+          // The stream's last input ended: watermark +infinity, flush everything.
+          s.tracker.MarkEnded(in->partition);
+          while (EventPtr e = s.buffer.PopReady(Watermark::Max())) {
+            VIGIL_RETURN_IF_ERROR(im.RouteEvent(s, e));
+          }
+          s.released_wm = Watermark::Max().ms;
+          if (s.m_lag != nullptr) s.m_lag->Set(Watermark::Max());
+        } else if (s.tracker.MarkEnded(in->partition)) {
+          VIGIL_RETURN_IF_ERROR(im.Release(s));
+        }
+      }
+      VIGIL_RETURN_IF_ERROR(im.FlushAll());
+    }
+    return absl::OkStatus();
+  };
+  absl::Status st = route();
+  if (st.ok()) st = im.FlushAll();
+  if (st.ok()) {
+    for (int w = 0; w < im.parallelism && st.ok(); ++w) {
+      WorkItem it;
+      it.kind = WorkItem::kEnd;
+      st = im.Deliver(w, WorkBatch(1, std::move(it)));
+    }
+    if (st.ok() && !im.out.Push(im.parallelism, OutBatch(1, OutItem{{}, {}, nullptr, {}, true}))) {
+      st = im.FirstErrorOr("stopped");
+    }
+  }
+  if (!st.ok()) im.Fail(st);
+  for (auto& w : im.workers) {
+    if (w->thread_.joinable()) w->thread_.join();
+  }
+  output.join();
+  if (im.failed.load()) return im.FirstError();
+  return im.dead_letter->Flush();
 }
 
 JobStats Job::stats() const {
+  const Impl& im = *impl_;
   JobStats st;
-  for (const auto& s : streams_) {
+  for (const auto& s : im.streams) {
     if (s) st.streams.push_back(s->stats);
   }
-  for (const auto& op : operators_) st.rules.push_back(RuleStats{op->rule().name, op->stats()});
-  st.records = records_;
+  for (size_t r = 0; r < im.rules->rules.size(); ++r) {
+    if (!im.runs_rule[r]) continue;
+    RuleStats rs;
+    rs.name = im.rules->rules[r].name;
+    for (const auto& w : im.workers) {
+      OperatorStats o = w->ops_[r]->stats();
+      rs.op.events += o.events;
+      rs.op.filtered += o.filtered;
+      rs.op.matches += o.matches;
+      rs.op.timeouts += o.timeouts;
+      rs.op.live_keys += o.live_keys;
+      rs.op.partial_matches += o.partial_matches;
+      rs.op.dropped_partial_matches += o.dropped_partial_matches;
+      rs.op.state_bytes += o.state_bytes;
+    }
+    st.rules.push_back(std::move(rs));
+  }
+  st.records = im.records;
+  st.checkpoints = im.checkpoints;
+  st.checkpoint_failures = im.checkpoint_failures;
   return st;
 }
 

@@ -16,8 +16,8 @@ enum class RecordKind : uint8_t { kMatch, kTimeout, kFiring, kResolved, kNodata,
 std::string_view RecordKindName(RecordKind k);  // "match", "timeout", ...
 
 struct Record {
-  std::string id;    // 16 lowercase hex digits, stable across runs of the same input
-  std::string rule;  // the rule's name; for kLate, empty (see `stream`)
+  std::string id;      // 16 lowercase hex digits, stable across runs of the same input
+  std::string rule;    // the rule's name; for kLate, empty (see `stream`)
   std::string stream;  // kLate: the stream the event came from
   RecordKind kind = RecordKind::kMatch;
   std::vector<std::pair<std::string, Value>> key;  // partition fields

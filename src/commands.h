@@ -25,10 +25,22 @@ struct RunOptions {
   int parallelism = 0;              // 0 = number of cores
   std::string state_dir;
   std::string checkpoint_interval = "10s";
-  std::string metrics;              // HOST:PORT or ""
-  uint64_t max_partial_matches = 0; // 0 = unlimited
+  std::string metrics;               // HOST:PORT or ""
+  uint64_t max_partial_matches = 0;  // 0 = unlimited
+  std::string from_savepoint;        // start from this savepoint file
 };
+// Parses "10s", "500ms", "1m30s", "0" into milliseconds; false if malformed.
+bool ParseDurationMs(const std::string& text, int64_t* ms);
 int RunCommand(const RunOptions& opts);
+
+// `vigil savepoint --state DIR [--wait]`: asks the job running on DIR (DIR/vigil.pid) for a
+// savepoint (SIGUSR1), waits until the file appears in DIR/savepoints/ (up to 60 s; without
+// limit with --wait) and prints its path.
+struct SavepointOptions {
+  std::string state_dir;
+  bool wait = false;
+};
+int SavepointCommand(const SavepointOptions& opts);
 
 struct ExplainOptions {
   std::vector<std::string> files;

@@ -21,12 +21,22 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--input", run.inputs, "STREAM=PATH (PATH '-' = standard input)");
   run_cmd->add_option("--output", run.output, "default output for rules without `to`");
   run_cmd->add_option("--dead-letter", run.dead_letter, "invalid and late events");
-  run_cmd->add_option("--parallelism", run.parallelism, "worker threads")->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--parallelism", run.parallelism, "worker threads")
+      ->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--state", run.state_dir, "state and checkpoint directory");
   run_cmd->add_option("--checkpoint-interval", run.checkpoint_interval, "e.g. 10s");
   run_cmd->add_option("--metrics", run.metrics, "HOST:PORT to serve /metrics");
   run_cmd->add_option("--max-partial-matches", run.max_partial_matches,
                       "per rule and key; 0 = unlimited");
+
+  run_cmd->add_option("--from-savepoint", run.from_savepoint, "start from this savepoint");
+
+  SavepointOptions savepoint;
+  auto* savepoint_cmd =
+      app.add_subcommand("savepoint", "Have a running job (--state DIR) write a savepoint");
+  savepoint_cmd->add_option("--state", savepoint.state_dir, "the job's state directory")
+      ->required();
+  savepoint_cmd->add_flag("--wait", savepoint.wait, "wait without a time limit");
 
   ExplainOptions explain;
   auto* explain_cmd = app.add_subcommand("explain", "Show a rule's compiled NFA");
@@ -44,5 +54,6 @@ int main(int argc, char** argv) {
   if (*check_cmd) return CheckCommand(check);
   if (*run_cmd) return RunCommand(run);
   if (*explain_cmd) return ExplainCommand(explain);
+  if (*savepoint_cmd) return SavepointCommand(savepoint);
   return kExitUsage;
 }

@@ -427,28 +427,50 @@ Value Expr::Call(const ExprNode& n, const EvalEnv& env) const {
 
 std::string_view ExprOpText(ExprOp op) {
   switch (op) {
-    case ExprOp::kNeg: return "-";
-    case ExprOp::kNot: return "not";
-    case ExprOp::kAdd: return "+";
-    case ExprOp::kSub: return "-";
-    case ExprOp::kMul: return "*";
-    case ExprOp::kDiv: return "/";
-    case ExprOp::kMod: return "%";
-    case ExprOp::kEq: return "==";
-    case ExprOp::kNe: return "!=";
-    case ExprOp::kLt: return "<";
-    case ExprOp::kLe: return "<=";
-    case ExprOp::kGt: return ">";
-    case ExprOp::kGe: return ">=";
-    case ExprOp::kAnd: return "and";
-    case ExprOp::kOr: return "or";
-    case ExprOp::kRegexMatch: return "=~";
-    case ExprOp::kRegexNotMatch: return "!~";
-    case ExprOp::kIn: return "in";
-    case ExprOp::kNotIn: return "not in";
-    case ExprOp::kIsNull: return "is null";
-    case ExprOp::kIsNotNull: return "is not null";
-    default: return "?";
+    case ExprOp::kNeg:
+      return "-";
+    case ExprOp::kNot:
+      return "not";
+    case ExprOp::kAdd:
+      return "+";
+    case ExprOp::kSub:
+      return "-";
+    case ExprOp::kMul:
+      return "*";
+    case ExprOp::kDiv:
+      return "/";
+    case ExprOp::kMod:
+      return "%";
+    case ExprOp::kEq:
+      return "==";
+    case ExprOp::kNe:
+      return "!=";
+    case ExprOp::kLt:
+      return "<";
+    case ExprOp::kLe:
+      return "<=";
+    case ExprOp::kGt:
+      return ">";
+    case ExprOp::kGe:
+      return ">=";
+    case ExprOp::kAnd:
+      return "and";
+    case ExprOp::kOr:
+      return "or";
+    case ExprOp::kRegexMatch:
+      return "=~";
+    case ExprOp::kRegexNotMatch:
+      return "!~";
+    case ExprOp::kIn:
+      return "in";
+    case ExprOp::kNotIn:
+      return "not in";
+    case ExprOp::kIsNull:
+      return "is null";
+    case ExprOp::kIsNotNull:
+      return "is not null";
+    default:
+      return "?";
   }
 }
 

@@ -43,9 +43,19 @@ enum class ExprOp : uint8_t {
   kLocal,    // env.locals[index]: partition fields, then earlier `emit` names
   kNeg,      // -a
   kNot,      // not a
-  kAdd, kSub, kMul, kDiv, kMod,  // a op b
-  kEq, kNe, kLt, kLe, kGt, kGe,  // a op b
-  kAnd, kOr,                     // a op b
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,  // a op b
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,  // a op b
+  kAnd,
+  kOr,             // a op b
   kRegexMatch,     // a =~ regexes[index]
   kRegexNotMatch,  // a !~ regexes[index]
   kIn,             // a in (args...)
@@ -76,10 +86,10 @@ enum class AggFn : uint8_t { kCount, kSum, kAvg, kMin, kMax, kFirst, kLast };
 
 struct ExprNode {
   ExprOp op = ExprOp::kConst;
-  Type type = Type::kNull;  // static result type (kNull only for the null literal)
-  int32_t index = -1;       // const / field / capture / agg / local / regex / function index
-  int32_t a = -1;           // first operand node
-  int32_t b = -1;           // second operand node; for kAgg: static_cast<int32_t>(AggFn)
+  Type type = Type::kNull;    // static result type (kNull only for the null literal)
+  int32_t index = -1;         // const / field / capture / agg / local / regex / function index
+  int32_t a = -1;             // first operand node
+  int32_t b = -1;             // second operand node; for kAgg: static_cast<int32_t>(AggFn)
   std::vector<int32_t> args;  // kIn / kNotIn list items, kCall arguments
 };
 
@@ -88,10 +98,10 @@ struct ExprNode {
 // (ignored for count(v)). Nulls are skipped by sum/avg/min/max; first/last keep the first/last
 // value seen, null included.
 struct AggAcc {
-  int64_t count = 0;   // events added (count(v))
-  int64_t n = 0;       // non-null values added
-  Value value;         // sum / min / max / first / last
-  double fsum = 0;     // avg
+  int64_t count = 0;  // events added (count(v))
+  int64_t n = 0;      // non-null values added
+  Value value;        // sum / min / max / first / last
+  double fsum = 0;    // avg
   void Add(AggFn fn, const Value& v);
   // `type` is the aggregate's static type (the zero of sum is Int(0) or Float(0)).
   Value Result(AggFn fn, Type type) const;

@@ -422,6 +422,8 @@ void Runner::EmitMatches(std::vector<PartialMatch>& potential) {
 void Runner::AdvanceTime(EventTime now) {
   if (!impl_.has_within) return;
   std::vector<PartialMatch>& partial = Partial(st_);
+  // Ordered by start (events come in time order): nothing expires before the first deadline.
+  if (partial.empty() || now < partial.front().start_time + impl_.within) return;
   sc_.potential.clear();
   sc_.timeouts.clear();
   size_t w = 0;
@@ -577,10 +579,191 @@ bool Nfa::IsIdle(const NfaState& state) const {
 
 NfaStateStats Nfa::Stats(const NfaState& state) const {
   NfaStateStats s;
-  s.partial_matches = NfaImplAccess::Partial(state).size() + NfaImplAccess::Completed(state).size();
+  const auto& partial = NfaImplAccess::Partial(state);
+  const auto& completed = NfaImplAccess::Completed(state);
+  s.partial_matches = partial.size() + completed.size();
   s.buffered_events = NfaImplAccess::Buffer(state).live_events();
   s.dropped_partial_matches = NfaImplAccess::Dropped(state);
+  // Captures/aggregates blocks are shared copy-on-write: counted as one per partial match.
+  s.approx_bytes = sizeof(NfaState) + NfaImplAccess::Buffer(state).ApproxBytes() +
+                   (partial.capacity() + completed.capacity()) * sizeof(PartialMatch);
+  if (impl_->pattern.captures.size() + impl_->pattern.aggs.size() > 0) {
+    s.approx_bytes +=
+        s.partial_matches * (sizeof(MatchCtx) + impl_->init_captures.size() * sizeof(Value) +
+                             impl_->init_aggs.size() * sizeof(AggAcc));
+  }
   return s;
+}
+
+std::optional<EventTime> Nfa::NextDeadline(const NfaState& state) const {
+  const std::vector<PartialMatch>& partial = NfaImplAccess::Partial(state);
+  if (!impl_->has_within || partial.empty()) return std::nullopt;
+  return partial.front().start_time + impl_->within;
+}
+
+// ---- Serialized state ----
+//
+//   byte   version (kStateVersion)
+//   U64    dropped partial matches
+//   ...    shared buffer (SharedBuffer::Serialize): next id, events, take nodes
+//   U64    #contexts, then per context: Val x |captures|, then per aggregate
+//          I64 count, I64 n, Val value, F64 fsum
+//   U64    #partial matches, then per partial match (in order):
+//          U64 start id + 1 (0: none), I64 start time, U32 node position + 1 (0: none),
+//          U32 state, U32 context + 1 (0: initial values)
+//   U64    #held matches, then per held match: as a partial match
+//
+// Contexts are written once however many partial matches share them (copy on write), so the
+// restored state shares them too.
+
+namespace {
+
+constexpr uint8_t kStateVersion = 1;
+
+void WritePms(const std::vector<PartialMatch>& pms, const std::vector<uint32_t>& node_index,
+              Encoder* out) {
+  out->U64(pms.size());
+  for (const PartialMatch& pm : pms) {
+    out->U64(pm.start_id + 1);  // kNoStart wraps to 0
+    out->I64(pm.start_time.ms);
+    out->U32(pm.node == kNil ? 0 : node_index[pm.node] + 1);
+    out->U32(static_cast<uint32_t>(pm.state));
+    out->U32(pm.ctx == nullptr ? 0 : pm.ctx->serial_index + 1);
+  }
+}
+
+struct SerializeScratch {
+  std::vector<uint32_t> node_index;
+  std::vector<MatchCtx*> ctxs;
+};
+SerializeScratch& GetSerializeScratch() {
+  thread_local SerializeScratch s;
+  return s;
+}
+
+void ClearState(NfaState* state) {
+  for (auto* v : {&NfaImplAccess::Partial(*state), &NfaImplAccess::Completed(*state)}) {
+    for (PartialMatch& pm : *v) nfa_internal::Unref(pm.ctx);
+    v->clear();
+  }
+  NfaImplAccess::Buffer(*state).Clear();
+  NfaImplAccess::Dropped(*state) = 0;
+}
+
+}  // namespace
+
+void Nfa::SerializeState(const NfaState& state, Encoder* out) const {
+  const std::vector<PartialMatch>& partial = NfaImplAccess::Partial(state);
+  const std::vector<PartialMatch>& completed = NfaImplAccess::Completed(state);
+  out->Raw(std::string_view(reinterpret_cast<const char*>(&kStateVersion), 1));
+  out->U64(NfaImplAccess::Dropped(state));
+  SerializeScratch& sc = GetSerializeScratch();
+  NfaImplAccess::Buffer(state).Serialize(out, &sc.node_index);
+  // Number the distinct contexts, marking the ones seen (the marks are cleared below).
+  std::vector<MatchCtx*>& ctxs = sc.ctxs;
+  ctxs.clear();
+  for (const auto* v : {&partial, &completed}) {
+    for (const PartialMatch& pm : *v) {
+      if (pm.ctx != nullptr && !pm.ctx->serial_mark) {
+        pm.ctx->serial_mark = true;
+        pm.ctx->serial_index = static_cast<uint32_t>(ctxs.size());
+        ctxs.push_back(pm.ctx);
+      }
+    }
+  }
+  out->U64(ctxs.size());
+  for (const MatchCtx* c : ctxs) {
+    for (const Value& v : c->captures) out->Val(v);
+    for (const AggAcc& a : c->aggs) {
+      out->I64(a.count);
+      out->I64(a.n);
+      out->Val(a.value);
+      out->F64(a.fsum);
+    }
+  }
+  WritePms(partial, sc.node_index, out);
+  WritePms(completed, sc.node_index, out);
+  for (MatchCtx* c : ctxs) c->serial_mark = false;
+}
+
+absl::Status Nfa::RestoreState(NfaState* state, Decoder* in) const {
+  ClearState(state);
+  std::vector<MatchCtx*> ctxs;
+  absl::Status st = [&]() -> absl::Status {
+    std::string_view version;
+    VIGIL_RETURN_IF_ERROR(in->Raw(1, &version));
+    if (static_cast<uint8_t>(version[0]) != kStateVersion) {
+      return absl::DataLossError(absl::StrCat("nfa state: unknown format version ",
+                                              static_cast<int>(static_cast<uint8_t>(version[0]))));
+    }
+    VIGIL_RETURN_IF_ERROR(in->U64(&NfaImplAccess::Dropped(*state)));
+    SharedBuffer& buf = NfaImplAccess::Buffer(*state);
+    VIGIL_RETURN_IF_ERROR(buf.Restore(in, static_cast<int32_t>(impl_->pattern.vars.size())));
+    uint64_t n;
+    VIGIL_RETURN_IF_ERROR(in->U64(&n));
+    const size_t ncap = impl_->init_captures.size();
+    const size_t nagg = impl_->init_aggs.size();
+    // A context takes at least one byte per capture and four per aggregate.
+    if (n > in->remaining() || (ncap + 4 * nagg > 0 && n > in->remaining() / (ncap + 4 * nagg))) {
+      return absl::DataLossError("nfa state: context count beyond input");
+    }
+    ctxs.reserve(static_cast<size_t>(n));
+    for (uint64_t i = 0; i < n; ++i) {
+      MatchCtx* c = nfa_internal::NewMatchCtx();
+      ctxs.push_back(c);
+      c->captures.resize(ncap);
+      c->aggs.resize(nagg);
+      for (Value& v : c->captures) VIGIL_RETURN_IF_ERROR(in->Val(&v));
+      for (AggAcc& a : c->aggs) {
+        VIGIL_RETURN_IF_ERROR(in->I64(&a.count));
+        VIGIL_RETURN_IF_ERROR(in->I64(&a.n));
+        VIGIL_RETURN_IF_ERROR(in->Val(&a.value));
+        VIGIL_RETURN_IF_ERROR(in->F64(&a.fsum));
+      }
+    }
+    const size_t num_states = impl_->g.states.size();
+    for (bool held : {false, true}) {
+      std::vector<PartialMatch>& pms =
+          held ? NfaImplAccess::Completed(*state) : NfaImplAccess::Partial(*state);
+      VIGIL_RETURN_IF_ERROR(in->U64(&n));
+      if (n > in->remaining() / 5) {  // at least five bytes each
+        return absl::DataLossError("nfa state: partial match count beyond input");
+      }
+      pms.reserve(static_cast<size_t>(n));
+      for (uint64_t i = 0; i < n; ++i) {
+        uint64_t start;
+        uint32_t node, st_id, ctx;
+        PartialMatch pm;
+        VIGIL_RETURN_IF_ERROR(in->U64(&start));
+        VIGIL_RETURN_IF_ERROR(in->I64(&pm.start_time.ms));
+        VIGIL_RETURN_IF_ERROR(in->U32(&node));
+        VIGIL_RETURN_IF_ERROR(in->U32(&st_id));
+        VIGIL_RETURN_IF_ERROR(in->U32(&ctx));
+        pm.start_id = start - 1;
+        if (!pms.empty() && pm.start_id < pms.back().start_id) {
+          return absl::DataLossError("nfa state: partial matches out of order");
+        }
+        if (node > buf.live_nodes()) return absl::DataLossError("nfa state: unknown node");
+        if (st_id >= num_states) return absl::DataLossError("nfa state: unknown state");
+        const StateKind kind = impl_->g.states[st_id].kind;
+        if (held ? kind != StateKind::kFinal && kind != StateKind::kPending
+                 : kind == StateKind::kFinal || kind == StateKind::kStop) {
+          return absl::DataLossError("nfa state: partial match in an impossible state");
+        }
+        if (ctx > ctxs.size()) return absl::DataLossError("nfa state: unknown context");
+        pm.node = node == 0 ? kNil : node - 1;
+        pm.state = static_cast<int32_t>(st_id);
+        pm.ctx = ctx == 0 ? nullptr : ctxs[ctx - 1];
+        nfa_internal::Ref(pm.ctx);
+        buf.Lock(pm.node);
+        pms.push_back(pm);
+      }
+    }
+    return buf.CheckRestored();
+  }();
+  for (MatchCtx* c : ctxs) nfa_internal::Unref(c);  // the table's references
+  if (!st.ok()) ClearState(state);
+  return st;
 }
 
 const Pattern& Nfa::pattern() const { return impl_->pattern; }

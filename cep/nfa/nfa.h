@@ -16,12 +16,14 @@
 // - Matches of one call are appended in the order Flink would emit them.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cep/expr/expr.h"
 #include "cep/nfa/nfa_state.h"
 #include "cep/pattern.h"
+#include "core/codec.h"
 #include "core/event.h"
 #include "core/status.h"
 
@@ -51,6 +53,7 @@ struct NfaStateStats {
   size_t partial_matches = 0;
   size_t buffered_events = 0;            // distinct events held by the shared buffer
   uint64_t dropped_partial_matches = 0;  // cumulative, by max_partial_matches
+  size_t approx_bytes = 0;               // approximate heap footprint (flat per event)
 };
 
 class Nfa {
@@ -66,7 +69,33 @@ class Nfa {
   void AdvanceTime(NfaState& state, EventTime now, std::vector<MatchResult>* out) const;
   // True when the state holds no partial match beyond the start state (the key may be freed).
   bool IsIdle(const NfaState& state) const;
+  // O(1).
   NfaStateStats Stats(const NfaState& state) const;
+
+  // The earliest event time at which AdvanceTime would change `state`: start + within of its
+  // oldest partial match, i.e. AdvanceTime(state, t) is a no-op for every t < *NextDeadline and
+  // expires (or reports) at least one partial match at t = *NextDeadline. nullopt when the
+  // pattern has no `within` or the state holds no partial match (matches held back by a skip
+  // strategy wait on a partial match, so they never need a deadline of their own). O(1): the
+  // partial matches are ordered by start, and by the contract above events arrive in time
+  // order, so the first one starts earliest.
+  std::optional<EventTime> NextDeadline(const NfaState& state) const;
+
+  // Checkpoints: the whole per-key state in a compact binary form (format version byte first;
+  // see "Serialized state" in nfa.cc): partial matches and held matches (state, start, last
+  // take, captures and aggregate accumulators), the shared buffer (each live event once, with
+  // the take nodes and their predecessor links; reference counts are rebuilt on restore) and
+  // the key's counters. Appends to *out. O(state size). A state restored by RestoreState
+  // behaves exactly as the serialized one: same matches, same order, same timeouts and
+  // deadlines. Like Process, one thread at a time per state (it marks the state's own capture
+  // blocks while it runs).
+  void SerializeState(const NfaState& state, Encoder* out) const;
+  // Replaces *state with the state read from *in (which must come from SerializeState of an
+  // Nfa compiled from the same pattern and options) and leaves *in after it. Errors: DataLoss
+  // when the bytes are truncated, malformed or inconsistent with this Nfa (unknown version,
+  // state or variable out of range, dangling or unreferenced buffer nodes, ...); *state is then
+  // empty (as from NewState). Never crashes on arbitrary input.
+  absl::Status RestoreState(NfaState* state, Decoder* in) const;
 
   const Pattern& pattern() const;
   // `vigil explain`: states and edges as text, or as Graphviz dot.

@@ -26,6 +26,9 @@ namespace nfa_internal {
 // of them takes an event into a variable with captures or aggregates (copy on write).
 struct MatchCtx {
   uint32_t refs = 1;
+  // Scratch of Nfa::SerializeState (false/unspecified outside it): seen, and its position.
+  bool serial_mark = false;
+  uint32_t serial_index = 0;
   std::vector<Value> captures;  // Pattern::captures order
   std::vector<AggAcc> aggs;     // Pattern::aggs order
 };

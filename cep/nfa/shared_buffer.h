@@ -20,7 +20,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/codec.h"
 #include "core/event.h"
+#include "core/status.h"
 
 namespace vigil::cep {
 
@@ -62,6 +64,30 @@ class SharedBuffer {
   size_t live_events() const { return live_events_; }
   size_t live_nodes() const { return live_nodes_; }
   bool empty() const { return live_events_ == 0 && live_nodes_ == 0; }
+  // Approximate heap bytes: the slots, plus a flat estimate per live event (events are shared
+  // with other rules and keys, their size is not walked). O(1).
+  size_t ApproxBytes() const {
+    return events_.capacity() * sizeof(EventEntry) + nodes_.capacity() * sizeof(Node) +
+           live_events_ * kApproxEventBytes;
+  }
+  static constexpr size_t kApproxEventBytes = 256;
+
+  // ---- serialization (Nfa::SerializeState / RestoreState) ----
+  // Writes the id counter, the live events ordered by id (each once, Encoder::Ev) and the live
+  // nodes, predecessors first. Sets (*node_index)[slot] to the position at which a live node
+  // was written (kNil for free slots): callers refer to nodes by that position.
+  void Serialize(Encoder* out, std::vector<uint32_t>* node_index) const;
+  // Replaces the contents with what Serialize wrote; node i is then slot i. Reference counts
+  // come from the restored structure only (child nodes, taking nodes): the caller then calls
+  // Lock once per partial match pointing at a node, and finally CheckRestored.
+  // Errors: DataLoss on malformed input or indices out of range (`num_vars` bounds variables);
+  // the buffer is then empty.
+  absl::Status Restore(Decoder* in, int32_t num_vars);
+  // DataLoss if a restored node or event is referenced by nothing (not a state Serialize
+  // writes).
+  absl::Status CheckRestored() const;
+  // Drops everything (no reference counting): the buffer becomes empty.
+  void Clear();
 
  private:
   void FreeEvent(uint32_t ev);

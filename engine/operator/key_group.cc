@@ -21,7 +21,8 @@ uint64_t PartitionKeyHash(const std::vector<int>& slots, const Event& e) {
     const Value& v = e.values[slot];
     unsigned char tag = static_cast<unsigned char>(v.type());
     switch (v.type()) {
-      case Type::kNull: break;
+      case Type::kNull:
+        break;
       case Type::kBool:
       case Type::kTimestamp: {
         int64_t i = v.as_int();
@@ -37,7 +38,9 @@ uint64_t PartitionKeyHash(const std::vector<int>& slots, const Event& e) {
         Mix(&h, &d, sizeof d);
         break;
       }
-      case Type::kString: Mix(&h, v.as_string().data(), v.as_string().size()); break;
+      case Type::kString:
+        Mix(&h, v.as_string().data(), v.as_string().size());
+        break;
     }
     Mix(&h, &tag, 1);
   }

@@ -56,6 +56,9 @@ class RuleOperator {
   virtual absl::Status Process(const EventPtr& e) = 0;
   virtual absl::Status AdvanceWatermark(Watermark wm) = 0;
   virtual absl::Status Snapshot(SnapshotWriter* out, bool full) = 0;
+  // Forgets which keys changed since the last snapshot, without writing anything: for jobs
+  // that never checkpoint, so that the tracking stays bounded. O(changed keys).
+  virtual void DiscardChanges() = 0;
   // Errors: DataLoss when `value` does not decode.
   virtual absl::Status Restore(uint16_t key_group, std::string_view key,
                                std::string_view value) = 0;

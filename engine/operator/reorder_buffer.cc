@@ -44,4 +44,18 @@ EventTime ReorderBuffer::min_time() const {
   return EventTime(t);
 }
 
+std::vector<EventPtr> ReorderBuffer::Contents() const {
+  std::vector<const Entry*> all;
+  all.reserve(size());
+  for (const Entry& e : run_) all.push_back(&e);
+  for (const Entry& e : heap_) all.push_back(&e);
+  std::sort(all.begin(), all.end(), [](const Entry* a, const Entry* b) {
+    return a->time != b->time ? a->time < b->time : a->arrival < b->arrival;
+  });
+  std::vector<EventPtr> out;
+  out.reserve(all.size());
+  for (const Entry* e : all) out.push_back(e->event);
+  return out;
+}
+
 }  // namespace vigil::engine

@@ -27,6 +27,9 @@ class ReorderBuffer {
   size_t size() const { return run_.size() + heap_.size(); }
   // Earliest buffered event time; EventTime::Max() when empty.
   EventTime min_time() const;
+  // The buffered events in release order ((time, arrival)), for checkpoints: pushing them
+  // into an empty buffer in this order restores the same release order.
+  std::vector<EventPtr> Contents() const;
 
  private:
   struct Entry {

@@ -12,8 +12,7 @@ namespace vigil::engine {
 
 absl::StatusOr<std::unique_ptr<WhenOperator>> WhenOperator::Create(
     std::shared_ptr<const cep::RuleSet> rules, int rule_index, RecordRouter* router) {
-  if (rules == nullptr || rule_index < 0 ||
-      rule_index >= static_cast<int>(rules->rules.size())) {
+  if (rules == nullptr || rule_index < 0 || rule_index >= static_cast<int>(rules->rules.size())) {
     return absl::InvalidArgumentError("WhenOperator: no such rule");
   }
   const cep::RuleDef& rule = rules->rules[rule_index];
@@ -56,7 +55,7 @@ void WhenOperator::EncodeKey(const Event& r) {
   for (int s : key_slots_) AppendKeyEncoding(r.values[s], &key_buf_);
 }
 
-uint32_t WhenOperator::CreateKey(const Event& r) {
+uint32_t WhenOperator::NewSlot() {
   uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -65,10 +64,16 @@ uint32_t WhenOperator::CreateKey(const Event& r) {
     slot = static_cast<uint32_t>(keys_.size());
     keys_.emplace_back();
   }
+  return slot;
+}
+
+uint32_t WhenOperator::CreateKey(const Event& r) {
+  uint32_t slot = NewSlot();
   KeyState& ks = keys_[slot];
   ks.key.clear();
   for (int s : key_slots_) ks.key.push_back(r.values[s]);
   ks.encoded = key_buf_;
+  ks.key_group = KeyGroupOfValues(ks.key);
   ks.phase = Phase::kPending;
   ks.run_start = r.time.ms;
   ks.streak = false;
@@ -83,6 +88,7 @@ uint32_t WhenOperator::CreateKey(const Event& r) {
 
 void WhenOperator::FreeKey(uint32_t slot) {
   KeyState& ks = keys_[slot];
+  MarkDirty(ks);
   index_.erase(ks.encoded);
   ks.key.clear();
   ks.encoded.clear();
@@ -139,12 +145,14 @@ absl::Status WhenOperator::Process(const EventPtr& record) {
   if (it == index_.end()) {
     if (!cond) return absl::OkStatus();
     uint32_t slot = CreateKey(r);
+    MarkDirty(keys_[slot]);
     if (!spec_->for_duration || t - keys_[slot].run_start >= for_ms_) return Fire(slot, record);
     return absl::OkStatus();
   }
 
   const uint32_t slot = it->second;
   KeyState& ks = keys_[slot];
+  MarkDirty(ks);
   if (ks.phase == Phase::kPending) {
     if (!cond) {
       FreeKey(slot);  // the run broke before it fired
@@ -209,7 +217,8 @@ absl::Status WhenOperator::Emit(const KeyState& ks, RecordKind kind, const Event
   out.kind = kind;
   out.time = time;
   out.key.reserve(ks.key.size());
-  for (size_t i = 0; i < ks.key.size(); ++i) out.key.emplace_back(rule.partition_names[i], ks.key[i]);
+  for (size_t i = 0; i < ks.key.size(); ++i)
+    out.key.emplace_back(rule.partition_names[i], ks.key[i]);
 
   cep::EvalEnv env;
   env.fields = r.values.data();
@@ -254,12 +263,10 @@ namespace {
 constexpr uint32_t kWhenStateVersion = 1;
 }  // namespace
 
-void WhenOperator::SerializeKeys(
-    const std::function<void(const std::vector<Value>& key, std::string state)>& fn) const {
-  for (const KeyState& ks : keys_) {
-    if (!ks.live) continue;
-    std::string out;
-    state::Encoder enc(&out);
+absl::Status WhenOperator::Snapshot(SnapshotWriter* out, bool full) {
+  auto put = [&](const KeyState& ks) {
+    std::string value;
+    state::Encoder enc(&value);
     enc.U32(kWhenStateVersion);
     enc.U64(ks.key.size());
     for (const Value& v : ks.key) enc.Val(v);
@@ -272,12 +279,29 @@ void WhenOperator::SerializeKeys(
       enc.Ev(*ks.last);
       enc.I64(ks.nodata_deadline);
     }
-    fn(ks.key, std::move(out));
+    out->Put(ks.key_group, ks.encoded, value);
+  };
+  if (full) {
+    for (const KeyState& ks : keys_) {
+      if (ks.live) put(ks);
+    }
+  } else {
+    for (const auto& [encoded, key_group] : dirty_) {
+      auto it = index_.find(encoded);
+      if (it == index_.end()) {
+        out->Delete(key_group, encoded);
+      } else {
+        put(keys_[it->second]);
+      }
+    }
   }
+  dirty_.clear();
+  return absl::OkStatus();
 }
 
-absl::Status WhenOperator::RestoreKey(std::string_view state_bytes) {
-  state::Decoder dec(state_bytes);
+absl::Status WhenOperator::Restore(uint16_t key_group, std::string_view key,
+                                   std::string_view value) {
+  state::Decoder dec(value);
   uint32_t version;
   VIGIL_RETURN_IF_ERROR(dec.U32(&version));
   if (version != kWhenStateVersion) {
@@ -288,12 +312,13 @@ absl::Status WhenOperator::RestoreKey(std::string_view state_bytes) {
   if (nkey != key_slots_.size()) {
     return absl::DataLossError("when state: wrong number of partition values");
   }
-  std::vector<Value> key(nkey);
+  std::vector<Value> values(nkey);
   key_buf_.clear();
-  for (Value& v : key) {
+  for (Value& v : values) {
     VIGIL_RETURN_IF_ERROR(dec.Val(&v));
     AppendKeyEncoding(v, &key_buf_);
   }
+  if (key_buf_ != key) return absl::DataLossError("when state: key does not match");
   if (index_.contains(key_buf_)) return absl::AlreadyExistsError("when state: key is live");
   uint32_t phase;
   int64_t run_start, streak_since, deadline = 0;
@@ -312,17 +337,12 @@ absl::Status WhenOperator::RestoreKey(std::string_view state_bytes) {
   }
   VIGIL_RETURN_IF_ERROR(dec.ExpectDone());
 
-  uint32_t slot;
-  if (!free_slots_.empty()) {
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(keys_.size());
-    keys_.emplace_back();
-  }
+  (void)key_group;  // recomputed from the values
+  uint32_t slot = NewSlot();
   KeyState& ks = keys_[slot];
-  ks.key = std::move(key);
+  ks.key = std::move(values);
   ks.encoded = key_buf_;
+  ks.key_group = KeyGroupOfValues(ks.key);
   ks.phase = phase == 1 ? Phase::kFiring : Phase::kPending;
   ks.run_start = run_start;
   ks.streak = streak;

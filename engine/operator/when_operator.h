@@ -63,6 +63,7 @@
 #include "core/schema.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "engine/operator/operator.h"
 #include "engine/operator/record_router.h"
 #include "engine/record.h"
 
@@ -97,17 +98,23 @@ class WhenOperator {
   const Schema& input_schema() const { return *schema_; }
   WhenOperatorStats stats() const;
 
-  // Checkpoint hooks (binary form of engine/state/codec.h). Per-key state is self-contained
-  // (it holds the partition values): the caller chooses the state key and key group. Format
-  // (version 1): U32 1, U64 #partition values, Val..., U32 phase (0 pending, 1 firing),
-  // I64 run_start, Bool streak, I64 streak_since, Bool has_last, [Ev last, I64 deadline].
+  // Checkpoint hooks, with the signatures of RuleOperator (engine/operator/operator.h) so that
+  // the rule operator that owns this one can delegate to them. State keys are the encoded
+  // partition key; key groups are KeyGroupOf(PartitionKeyHash(partition values)). A composite
+  // that also snapshots an upstream WindowOperator must prefix the keys to keep them apart.
+  // Value format (engine/state/codec.h, version 1): U32 1, U64 #partition values, Val...,
+  // U32 phase (0 pending, 1 firing), I64 run_start, Bool streak, I64 streak_since,
+  // Bool has_last, [Ev last, I64 nodata deadline].
   //
-  // Calls fn(partition values, encoded state) for every live key, in slot order.
-  void SerializeKeys(
-      const std::function<void(const std::vector<Value>& key, std::string state)>& fn) const;
-  // Restores one key written by SerializeKeys (on a fresh operator) and re-arms its nodata
-  // timer. Errors: DataLoss on malformed state; AlreadyExists when the key is live already.
-  absl::Status RestoreKey(std::string_view state);
+  // Snapshot: writes every key changed since the previous Snapshot (all live keys if `full`)
+  // and a Delete for every key freed since then.
+  absl::Status Snapshot(SnapshotWriter* out, bool full);
+  // Forgets the changed keys without writing them (jobs that never checkpoint).
+  void DiscardChanges() { dirty_.clear(); }
+  // Restores one key written by Snapshot (before any record) and re-arms its nodata timer.
+  // Errors: DataLoss on a malformed value or one whose key differs from `key`; AlreadyExists
+  // when the key is live already.
+  absl::Status Restore(uint16_t key_group, std::string_view key, std::string_view value);
 
  private:
   enum class Phase : uint8_t { kPending, kFiring };
@@ -115,12 +122,13 @@ class WhenOperator {
     std::vector<Value> key;
     std::string encoded;
     Phase phase = Phase::kPending;
-    int64_t run_start = 0;     // pending: time of the run's first true record
-    bool streak = false;       // firing: the resolving condition holds since streak_since
+    int64_t run_start = 0;  // pending: time of the run's first true record
+    bool streak = false;    // firing: the resolving condition holds since streak_since
     int64_t streak_since = 0;
-    EventPtr last;             // firing with `no data after`: the last record
+    EventPtr last;  // firing with `no data after`: the last record
     int64_t nodata_deadline = 0;
-    bool armed = false;        // a nodata timer is in the heap
+    bool armed = false;  // a nodata timer is in the heap
+    uint16_t key_group = 0;
     uint32_t generation = 0;
     bool live = false;
   };
@@ -138,6 +146,8 @@ class WhenOperator {
 
   void EncodeKey(const Event& r);  // into key_buf_
   uint32_t CreateKey(const Event& r);
+  uint32_t NewSlot();
+  void MarkDirty(const KeyState& ks) { dirty_.try_emplace(ks.encoded, ks.key_group); }
   void FreeKey(uint32_t slot);
   absl::Status Fire(uint32_t slot, const EventPtr& r);
   void TouchFiring(uint32_t slot, const EventPtr& r);  // keeps `last`, arms the nodata timer
@@ -157,7 +167,8 @@ class WhenOperator {
   std::string key_buf_;
   std::vector<KeyState> keys_;
   std::vector<uint32_t> free_slots_;
-  std::vector<Timer> timers_;  // min-heap by (deadline, slot)
+  std::vector<Timer> timers_;                         // min-heap by (deadline, slot)
+  absl::flat_hash_map<std::string, uint16_t> dirty_;  // encoded key -> key group
   WhenOperatorStats stats_;
 };
 

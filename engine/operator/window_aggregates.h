@@ -40,11 +40,11 @@ using ValueSet = absl::flat_hash_set<Value, ValueHash, ValueEq>;
 // The partial state of one aggregate over a set of events. Which members are used depends on
 // the aggregate function; the others stay empty.
 struct WindowAggState {
-  int64_t n = 0;              // count(): events; first/last: events; others: non-null values
-  Value v;                    // sum (int until it overflows), min, max, first, last
-  double fsum = 0;            // avg
-  std::vector<double> nums;   // quantile: the values, unordered
-  ValueSet set;               // distinct: the distinct values
+  int64_t n = 0;             // count(): events; first/last: events; others: non-null values
+  Value v;                   // sum (int until it overflows), min, max, first, last
+  double fsum = 0;           // avg
+  std::vector<double> nums;  // quantile: the values, unordered
+  ValueSet set;              // distinct: the distinct values
 
   void Clear() { *this = WindowAggState(); }
 };

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
+#include "engine/operator/key_group.h"
 #include "engine/state/codec.h"
 
 namespace vigil::engine {
@@ -103,8 +104,7 @@ void AppendKeyEncoding(const Value& v, std::string* out) {
 
 absl::StatusOr<std::unique_ptr<WindowOperator>> WindowOperator::Create(
     std::shared_ptr<const cep::RuleSet> rules, int rule_index, Output output) {
-  if (rules == nullptr || rule_index < 0 ||
-      rule_index >= static_cast<int>(rules->rules.size())) {
+  if (rules == nullptr || rule_index < 0 || rule_index >= static_cast<int>(rules->rules.size())) {
     return absl::InvalidArgumentError("WindowOperator: no such rule");
   }
   const cep::RuleDef& rule = rules->rules[rule_index];
@@ -130,8 +130,8 @@ absl::StatusOr<std::unique_ptr<WindowOperator>> WindowOperator::Create(
       new WindowOperator(std::move(rules), &rule, std::move(output)));
 }
 
-WindowOperator::WindowOperator(std::shared_ptr<const cep::RuleSet> rules,
-                               const cep::RuleDef* rule, Output output)
+WindowOperator::WindowOperator(std::shared_ptr<const cep::RuleSet> rules, const cep::RuleDef* rule,
+                               Output output)
     : rules_(std::move(rules)),
       rule_(rule),
       spec_(&*rule->window),
@@ -161,6 +161,14 @@ uint32_t WindowOperator::FindOrCreateKey(const Event& e) {
   return CreateKey(std::move(key));
 }
 
+uint16_t KeyGroupOfValues(const std::vector<Value>& key) {
+  Event e;
+  e.values = key;
+  std::vector<int> slots(key.size());
+  for (size_t i = 0; i < slots.size(); ++i) slots[i] = static_cast<int>(i);
+  return KeyGroupOf(PartitionKeyHash(slots, e));
+}
+
 uint32_t WindowOperator::CreateKey(std::vector<Value> key) {
   uint32_t slot;
   if (!free_slots_.empty()) {
@@ -173,6 +181,7 @@ uint32_t WindowOperator::CreateKey(std::vector<Value> key) {
   KeyState& ks = keys_[slot];
   ks.key = std::move(key);
   ks.encoded = key_buf_;
+  ks.key_group = KeyGroupOfValues(ks.key);
   ks.live = true;
   index_.emplace(ks.encoded, slot);
   ++stats_.keys_created;
@@ -181,6 +190,7 @@ uint32_t WindowOperator::CreateKey(std::vector<Value> key) {
 
 void WindowOperator::FreeKey(uint32_t slot) {
   KeyState& ks = keys_[slot];
+  dirty_[ks.encoded] = ks.key_group;
   index_.erase(ks.encoded);
   ks.key.clear();
   ks.encoded.clear();
@@ -220,6 +230,7 @@ absl::Status WindowOperator::Process(const Event& e) {
   const int64_t pane_start = FloorTo(t, pane_);
   uint32_t slot = FindOrCreateKey(e);
   KeyState& ks = keys_[slot];
+  dirty_.try_emplace(ks.encoded, ks.key_group);
   const bool was_empty = ks.panes.empty();
   Pane* pane;
   bool new_front = false;
@@ -266,6 +277,7 @@ absl::Status WindowOperator::AdvanceWatermark(Watermark wm) {
     timers_.pop_back();
     if (!keys_[t.slot].live || keys_[t.slot].generation != t.generation) continue;
     VIGIL_RETURN_IF_ERROR(EmitWindow(t.slot, t.end));
+    dirty_.try_emplace(keys_[t.slot].encoded, keys_[t.slot].key_group);
     Rearm(t.slot, t.end - 1);
   }
   last_wm_ = wm;
@@ -341,13 +353,12 @@ namespace {
 constexpr uint32_t kWindowStateVersion = 1;
 }  // namespace
 
-void WindowOperator::SerializeKeys(
-    const std::function<void(const std::vector<Value>& key, std::string state)>& fn) const {
-  for (const KeyState& ks : keys_) {
-    if (!ks.live) continue;
-    std::string out;
-    state::Encoder enc(&out);
+absl::Status WindowOperator::Snapshot(SnapshotWriter* out, bool full) {
+  auto put = [&](const KeyState& ks) {
+    std::string value;
+    state::Encoder enc(&value);
     enc.U32(kWindowStateVersion);
+    enc.I64(last_wm_.ms);
     enc.U64(ks.key.size());
     for (const Value& v : ks.key) enc.Val(v);
     enc.U64(spec_->aggs.size());
@@ -364,28 +375,48 @@ void WindowOperator::SerializeKeys(
         for (const Value& v : a.set) enc.Val(v);
       }
     }
-    fn(ks.key, std::move(out));
+    out->Put(ks.key_group, ks.encoded, value);
+  };
+  if (full) {
+    for (const KeyState& ks : keys_) {
+      if (ks.live) put(ks);
+    }
+  } else {
+    for (const auto& [encoded, key_group] : dirty_) {
+      auto it = index_.find(encoded);
+      if (it == index_.end()) {
+        out->Delete(key_group, encoded);
+      } else {
+        put(keys_[it->second]);
+      }
+    }
   }
+  dirty_.clear();
+  return absl::OkStatus();
 }
 
-absl::Status WindowOperator::RestoreKey(std::string_view state_bytes) {
-  state::Decoder dec(state_bytes);
+absl::Status WindowOperator::Restore(uint16_t key_group, std::string_view key,
+                                     std::string_view value) {
+  state::Decoder dec(value);
   uint32_t version;
   VIGIL_RETURN_IF_ERROR(dec.U32(&version));
   if (version != kWindowStateVersion) {
     return absl::DataLossError(absl::StrCat("window state: unknown version ", version));
   }
+  int64_t wm;
+  VIGIL_RETURN_IF_ERROR(dec.I64(&wm));
   uint64_t nkey;
   VIGIL_RETURN_IF_ERROR(dec.U64(&nkey));
   if (nkey != rule_->partition_slots.size()) {
     return absl::DataLossError("window state: wrong number of partition values");
   }
-  std::vector<Value> key(nkey);
+  std::vector<Value> values(nkey);
   key_buf_.clear();
-  for (Value& v : key) {
+  for (Value& v : values) {
     VIGIL_RETURN_IF_ERROR(dec.Val(&v));
     AppendKeyEncoding(v, &key_buf_);
   }
+  if (key_buf_ != key) return absl::DataLossError("window state: key does not match");
   if (index_.contains(key_buf_)) return absl::AlreadyExistsError("window state: key is live");
   uint64_t naggs, npanes;
   VIGIL_RETURN_IF_ERROR(dec.U64(&naggs));
@@ -422,8 +453,10 @@ absl::Status WindowOperator::RestoreKey(std::string_view state_bytes) {
     panes.push_back(std::move(p));
   }
   VIGIL_RETURN_IF_ERROR(dec.ExpectDone());
+  (void)key_group;  // recomputed from the values
+  last_wm_ = std::max(last_wm_, Watermark(wm));
   if (panes.empty()) return absl::OkStatus();
-  uint32_t slot = CreateKey(std::move(key));
+  uint32_t slot = CreateKey(std::move(values));
   keys_[slot].panes = std::move(panes);
   Rearm(slot, last_wm_.ms);
   return absl::OkStatus();

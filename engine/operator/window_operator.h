@@ -53,6 +53,7 @@
 #include "core/event.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "engine/operator/operator.h"
 #include "engine/operator/window_aggregates.h"
 
 namespace vigil::engine {
@@ -90,22 +91,24 @@ class WindowOperator {
   Watermark watermark() const { return last_wm_; }
   WindowOperatorStats stats() const;
 
-  // Checkpoint hooks (binary form of engine/state/codec.h). Per-key state is self-contained
-  // (it holds the partition values): the caller chooses the state key and key group, e.g. from
-  // a hash of `key`. Format (version 1): U32 1, U64 #partition values, Val..., U64 #aggs,
-  // U64 #panes, then per pane I64 start and per aggregate I64 n, Val v, F64 fsum,
-  // U64 #nums + F64..., U64 #set + Val....
+  // Checkpoint hooks, with the signatures of RuleOperator (engine/operator/operator.h) so that
+  // the rule operator that owns this one can delegate to them. State keys are the encoded
+  // partition key; key groups are KeyGroupOf(PartitionKeyHash(partition values)). A composite
+  // that also snapshots a downstream operator must prefix the keys to keep them apart.
+  // Value format (engine/state/codec.h, version 1): U32 1, I64 last watermark, U64 #partition
+  // values, Val..., U64 #aggs, U64 #panes, then per pane I64 start and per aggregate I64 n,
+  // Val v, F64 fsum, U64 #nums + F64..., U64 #set + Val....
   //
-  // Calls fn(partition values, encoded state) for every live key, in slot order.
-  void SerializeKeys(
-      const std::function<void(const std::vector<Value>& key, std::string state)>& fn) const;
-  // Restores the last watermark (windows with end - 1 <= wm have fired). Call it before
-  // RestoreKey, on a fresh operator.
-  void RestoreWatermark(Watermark wm) { last_wm_ = wm; }
-  // Restores one key written by SerializeKeys and arms its timer. Errors: DataLoss on a
-  // malformed or foreign state (wrong version or number of aggregates); AlreadyExists when the
-  // key is live already.
-  absl::Status RestoreKey(std::string_view state);
+  // Snapshot: writes every key changed since the previous Snapshot (all live keys if `full`)
+  // and a Delete for every key freed since then.
+  absl::Status Snapshot(SnapshotWriter* out, bool full);
+  // Forgets the changed keys without writing them (jobs that never checkpoint).
+  void DiscardChanges() { dirty_.clear(); }
+  // Restores one key written by Snapshot, on an operator that has processed nothing yet, and
+  // arms its timer; the operator's watermark becomes the largest one restored. Errors:
+  // DataLoss on a malformed or foreign value (wrong version, key or number of aggregates);
+  // AlreadyExists when the key is live already.
+  absl::Status Restore(uint16_t key_group, std::string_view key, std::string_view value);
 
  private:
   struct Pane {
@@ -116,6 +119,7 @@ class WindowOperator {
     std::vector<Value> key;
     std::string encoded;
     std::deque<Pane> panes;  // sorted by start, none empty
+    uint16_t key_group = 0;
     uint32_t generation = 0;
     bool live = false;
   };
@@ -123,9 +127,7 @@ class WindowOperator {
     int64_t end;  // window end (exclusive)
     uint32_t slot;
     uint32_t generation;
-    bool operator>(const Timer& o) const {
-      return end != o.end ? end > o.end : slot > o.slot;
-    }
+    bool operator>(const Timer& o) const { return end != o.end ? end > o.end : slot > o.slot; }
   };
 
   WindowOperator(std::shared_ptr<const cep::RuleSet> rules, const cep::RuleDef* rule,
@@ -154,11 +156,15 @@ class WindowOperator {
   std::vector<uint32_t> free_slots_;
   std::vector<Timer> timers_;  // min-heap by (end, slot)
   Watermark last_wm_ = Watermark::Min();
-  std::vector<WindowAggState> merged_;  // scratch for EmitWindow
+  std::vector<WindowAggState> merged_;                // scratch for EmitWindow
+  absl::flat_hash_map<std::string, uint16_t> dirty_;  // encoded key -> key group
   WindowOperatorStats stats_;
 };
 
 // Appends a type-tagged binary encoding of `v` to *out (partition-key lookups).
 void AppendKeyEncoding(const Value& v, std::string* out);
+// The key group of a partition key given by its values, as the job's routing computes it
+// (KeyGroupOf(PartitionKeyHash(...)), engine/operator/key_group.h).
+uint16_t KeyGroupOfValues(const std::vector<Value>& key);
 
 }  // namespace vigil::engine

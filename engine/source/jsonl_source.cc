@@ -1,6 +1,7 @@
 #include "engine/source/jsonl_source.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -36,6 +37,8 @@ absl::StatusOr<std::unique_ptr<JsonlSource>> JsonlSource::Open(const std::string
 JsonlSource::JsonlSource(int fd, std::string name, bool own, size_t block_size)
     : fd_(fd), name_(std::move(name)), own_(own), block_size_(block_size < 16 ? 16 : block_size) {
   buf_.resize(block_size_ + kLinePadding);
+  struct stat st;
+  regular_ = fd_ >= 0 && ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 JsonlSource::~JsonlSource() {
@@ -55,6 +58,7 @@ absl::StatusOr<bool> JsonlSource::Fill() {
     buf_.resize(capacity * 2 + kLinePadding);
     capacity = buf_.size() - kLinePadding;
   }
+  if (wait_hook_ && !regular_) VIGIL_RETURN_IF_ERROR(wait_hook_(fd_));
   while (true) {
     ssize_t n = ::read(fd_, buf_.data() + end_, capacity - end_);
     if (n > 0) {

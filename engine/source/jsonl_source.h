@@ -12,6 +12,7 @@
 //
 // Thread-compatible: one thread at a time.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -63,6 +64,14 @@ class JsonlSource {
   // standard input; Internal if lseek fails.
   absl::Status Seek(SourceOffset off);
 
+  // Called before each read(2) of an input that is not a regular file (a pipe, a terminal,
+  // standard input), where the read may block: the hook may wait (e.g. poll(2) on `fd` while
+  // doing other work) and returns OK to go on reading; an error aborts Next() with it. The
+  // line returned by the previous Next() is no longer needed when the hook runs.
+  void SetWaitHook(std::function<absl::Status(int fd)> hook) { wait_hook_ = std::move(hook); }
+  // False for pipes, terminals and standard input (unless redirected from a file).
+  bool seekable() const { return regular_; }
+
   const std::string& name() const { return name_; }
   bool at_end() const { return eof_ && begin_ == end_; }
 
@@ -79,6 +88,8 @@ class JsonlSource {
   size_t end_ = 0;
   bool eof_ = false;
   SourceOffset offset_;
+  bool regular_ = false;
+  std::function<absl::Status(int fd)> wait_hook_;
 };
 
 }  // namespace vigil::engine

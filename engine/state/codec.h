@@ -4,7 +4,7 @@
 #include "core/codec.h"
 
 namespace vigil::engine::state {
+using ::vigil::Crc32c;
 using ::vigil::Decoder;
 using ::vigil::Encoder;
-using ::vigil::Crc32c;
 }  // namespace vigil::engine::state

@@ -64,4 +64,36 @@ bool WatermarkTracker::Recompute() {
   return false;
 }
 
+void WatermarkTracker::Encode(Encoder* out) const {
+  out->I64(current_.ms);
+  out->U64(parts_.size());
+  for (const Partition& p : parts_) {
+    out->I64(p.max_seen.ms);
+    out->U32(static_cast<uint32_t>(p.state));
+  }
+}
+
+absl::Status WatermarkTracker::Decode(Decoder* in) {
+  int64_t wm = 0;
+  uint64_t n = 0;
+  VIGIL_RETURN_IF_ERROR(in->I64(&wm));
+  VIGIL_RETURN_IF_ERROR(in->U64(&n));
+  if (n != parts_.size()) {
+    return absl::DataLossError("watermark state: the number of input partitions changed");
+  }
+  for (Partition& p : parts_) {
+    int64_t t = 0;
+    uint32_t state = 0;
+    VIGIL_RETURN_IF_ERROR(in->I64(&t));
+    VIGIL_RETURN_IF_ERROR(in->U32(&state));
+    if (state > static_cast<uint32_t>(State::kEnded)) {
+      return absl::DataLossError("watermark state: bad partition state");
+    }
+    p.max_seen = EventTime(t);
+    p.state = static_cast<State>(state);
+  }
+  current_ = Watermark(wm);
+  return absl::OkStatus();
+}
+
 }  // namespace vigil::engine

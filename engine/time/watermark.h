@@ -14,6 +14,8 @@
 #include <optional>
 #include <vector>
 
+#include "core/codec.h"
+#include "core/status.h"
 #include "core/time.h"
 
 namespace vigil::engine {
@@ -41,6 +43,12 @@ class WatermarkTracker {
   std::optional<Duration> idle_after() const { return idle_after_; }
   Duration out_of_order() const { return out_of_order_; }
   int partitions() const { return static_cast<int>(parts_.size()); }
+
+  // Checkpoints: the current watermark and every partition's max seen time and state.
+  void Encode(Encoder* out) const;
+  // Restores what Encode wrote. Errors: DataLoss on malformed bytes or a different number of
+  // partitions.
+  absl::Status Decode(Decoder* in);
 
  private:
   enum class State : uint8_t { kActive, kIdle, kEnded };

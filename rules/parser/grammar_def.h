@@ -1362,14 +1362,15 @@ auto const after_match_def =
             E("expected 'to next', 'past last', 'to first VAR' or 'to last VAR' after 'skip'")
                 [(Kw("past") >> E("expected 'last' after 'skip past'")[Kw("last")])[set_skip(
                      ast::SkipKind::kSkipPastLast)] |
-                 (Kw("to") >> E("expected 'next', 'first VAR' or 'last VAR' after 'skip to'")
-                                  [Kw("next")[set_skip(ast::SkipKind::kSkipToNext)] |
-                                   (Kw("first") >> E("expected a pattern variable after 'skip to "
-                                                     "first'")[ident_any])[set_skip_var(
-                                       ast::SkipKind::kSkipToFirst)] |
-                                   (Kw("last") >> E("expected a pattern variable after 'skip to "
-                                                    "last'")[ident_any])[set_skip_var(
-                                       ast::SkipKind::kSkipToLast)]])])]];
+                 (Kw("to") >>
+                  E("expected 'next', 'first VAR' or 'last VAR' after 'skip to'")
+                      [Kw("next")[set_skip(ast::SkipKind::kSkipToNext)] |
+                       (Kw("first") >>
+                        E("expected a pattern variable after 'skip to "
+                          "first'")[ident_any])[set_skip_var(ast::SkipKind::kSkipToFirst)] |
+                       (Kw("last") >>
+                        E("expected a pattern variable after 'skip to "
+                          "last'")[ident_any])[set_skip_var(ast::SkipKind::kSkipToLast)]])])]];
 
 auto const when_clause_def =
     S[Kw("when") >> E("expected a condition after 'when'")[expr][VIGIL_SET(cond)] >>

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -60,10 +61,10 @@ cep::Template Tmpl(std::vector<std::pair<std::string, cep::ExprPtr>> parts) {
 
 struct WhenConfig {
   double threshold = 90;  // when value > threshold
-  std::optional<int64_t> for_ms;
-  std::optional<int64_t> keep_ms;
-  std::optional<double> clear_below;  // clear when value < x
-  std::optional<int64_t> no_data_ms;
+  std::optional<int64_t> for_ms = std::nullopt;
+  std::optional<int64_t> keep_ms = std::nullopt;
+  std::optional<double> clear_below = std::nullopt;  // clear when value < x
+  std::optional<int64_t> no_data_ms = std::nullopt;
   bool partition = true;
 };
 
@@ -92,9 +93,9 @@ std::shared_ptr<cep::RuleSet> MakeRules(const WhenConfig& c) {
   if (c.no_data_ms) w.no_data_after = Duration(*c.no_data_ms);
   r.when = std::move(w);
   r.labels.emplace_back("severity", Tmpl({{"page", nullptr}}));
-  r.annotations.emplace_back(
-      "summary", Tmpl({{"", Field(kHost, Type::kString)}, {" at ", nullptr},
-                       {"", Field(kValue, Type::kFloat)}}));
+  r.annotations.emplace_back("summary", Tmpl({{"", Field(kHost, Type::kString)},
+                                              {" at ", nullptr},
+                                              {"", Field(kValue, Type::kFloat)}}));
   r.to = {3};
   rs->rules.push_back(std::move(r));
   return rs;
@@ -113,8 +114,7 @@ class FakeRouter : public RecordRouter {
 
 EventPtr Ev(std::string host, double value, int64_t t, uint64_t seq = 0) {
   auto e = std::make_shared<Event>();
-  e->values = {Value::String(std::move(host)), Value::Float(value),
-               Value::Timestamp(EventTime(t))};
+  e->values = {Value::String(std::move(host)), Value::Float(value), Value::Timestamp(EventTime(t))};
   e->time = EventTime(t);
   e->seq = seq != 0 ? seq : static_cast<uint64_t>(t) + 1;
   return e;
@@ -228,9 +228,9 @@ TEST(WhenOperator, ClearWhenHysteresis) {
 TEST(WhenOperator, ClearWhenWithKeepFiringFor) {
   Harness h(WhenConfig{.keep_ms = kMin, .clear_below = 70});
   EXPECT_EQ(h.Add("a", 95, 0), Kinds{"firing@0"});
-  EXPECT_EQ(h.Add("a", 60, 10000), Kinds{});   // clear since 10000
-  EXPECT_EQ(h.Add("a", 80, 20000), Kinds{});   // not clear: streak over
-  EXPECT_EQ(h.Add("a", 60, 30000), Kinds{});   // clear since 30000
+  EXPECT_EQ(h.Add("a", 60, 10000), Kinds{});  // clear since 10000
+  EXPECT_EQ(h.Add("a", 80, 20000), Kinds{});  // not clear: streak over
+  EXPECT_EQ(h.Add("a", 60, 30000), Kinds{});  // clear since 30000
   EXPECT_EQ(h.Add("a", 65, 89999), Kinds{});
   EXPECT_EQ(h.Add("a", 65, 90000), Kinds{"resolved@90000"});
 }
@@ -245,8 +245,8 @@ TEST(WhenOperator, NoDataAfterFromWatermark) {
   EXPECT_EQ(nd.fields[1].first, "value");
   EXPECT_EQ(nd.fields[1].second, Value::Float(96));  // the last record's fields
   EXPECT_TRUE(nd.events.empty());
-  EXPECT_EQ(nd.id, StableRecordId("hot", RecordKind::kNodata, nd.key, {kMin + 1},
-                                  EventTime(6 * kMin)));
+  EXPECT_EQ(nd.id,
+            StableRecordId("hot", RecordKind::kNodata, nd.key, {kMin + 1}, EventTime(6 * kMin)));
   EXPECT_EQ(h.Advance(100 * kMin), Kinds{});  // once
   // The run is over: a later true record fires again.
   EXPECT_EQ(h.Add("a", 95, 101 * kMin), Kinds{"firing@6060000"});
@@ -353,8 +353,9 @@ TEST(WhenOperator, OverWindowRecords) {
   r.when->cond = Cmp(cep::ExprOp::kGt, 1, 90);  // cpu is slot 1 of the record
   r.when->for_duration = Duration(3 * kMin);
   r.annotations.clear();
-  r.annotations.emplace_back("summary", Tmpl({{"", Field(0, Type::kString)}, {" cpu ", nullptr},
-                                              {"", Field(1, Type::kFloat)}}));
+  r.annotations.emplace_back(
+      "summary",
+      Tmpl({{"", Field(0, Type::kString)}, {" cpu ", nullptr}, {"", Field(1, Type::kFloat)}}));
 
   FakeRouter router;
   auto when = WhenOperator::Create(rs, 0, &router).value();
@@ -377,19 +378,27 @@ TEST(WhenOperator, OverWindowRecords) {
   ASSERT_EQ(router.records.size(), 2u);
   EXPECT_EQ(router.records[0].kind, RecordKind::kFiring);
   EXPECT_EQ(router.records[0].time, EventTime(4 * kMin));
-  EXPECT_EQ(router.records[0].fields,
-            (std::vector<std::pair<std::string, Value>>{
-                {"host", Value::String("db")},
-                {"cpu", Value::Float(93)},
-                {"window_start", Value::Timestamp(EventTime(3 * kMin))},
-                {"window_end", Value::Timestamp(EventTime(4 * kMin))}}));
+  EXPECT_EQ(router.records[0].fields, (std::vector<std::pair<std::string, Value>>{
+                                          {"host", Value::String("db")},
+                                          {"cpu", Value::Float(93)},
+                                          {"window_start", Value::Timestamp(EventTime(3 * kMin))},
+                                          {"window_end", Value::Timestamp(EventTime(4 * kMin))}}));
   EXPECT_EQ(router.records[0].key[0].second, Value::String("db"));
   EXPECT_EQ(router.records[0].annotations[0].second, "db cpu 93");
   EXPECT_EQ(router.records[1].kind, RecordKind::kResolved);
   EXPECT_EQ(router.records[1].time, EventTime(5 * kMin));
 }
 
-TEST(WhenOperator, SerializeRestoreRoundTrip) {
+struct FakeWriter : SnapshotWriter {
+  std::vector<std::tuple<uint16_t, std::string, std::string>> puts;
+  std::vector<std::string> deletes;
+  void Put(uint16_t kg, std::string_view key, std::string_view value) override {
+    puts.emplace_back(kg, std::string(key), std::string(value));
+  }
+  void Delete(uint16_t kg, std::string_view key) override { deletes.emplace_back(key); }
+};
+
+TEST(WhenOperator, SnapshotRestoreRoundTrip) {
   WhenConfig c{.for_ms = kMin, .keep_ms = kMin, .no_data_ms = 10 * kMin};
   auto rs = MakeRules(c);
   Harness a(rs), b(rs);
@@ -397,20 +406,26 @@ TEST(WhenOperator, SerializeRestoreRoundTrip) {
   a.Add("x", 95, kMin);       // firing
   a.Add("x", 50, kMin + 10);  // resolving streak
   a.Add("y", 95, 30000);      // pending
-  std::vector<std::string> states;
-  a.op->SerializeKeys([&](const std::vector<Value>&, std::string s) {
-    states.push_back(std::move(s));
-  });
-  ASSERT_EQ(states.size(), 2u);
-  for (const std::string& s : states) ASSERT_TRUE(b.op->RestoreKey(s).ok());
-  EXPECT_EQ(b.op->RestoreKey(states[1]).code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(b.op->RestoreKey("\x07").code(), absl::StatusCode::kDataLoss);
+  a.Add("z", 95, 30000);      // pending
+  a.Add("z", 50, 40000);      // freed
+  FakeWriter snap;
+  ASSERT_TRUE(a.op->Snapshot(&snap, /*full=*/false).ok());
+  ASSERT_EQ(snap.puts.size(), 2u);
+  EXPECT_EQ(snap.deletes.size(), 1u);  // z
+  for (const auto& [kg, key, value] : snap.puts) ASSERT_TRUE(b.op->Restore(kg, key, value).ok());
+  const auto& [kg0, key0, value0] = snap.puts[0];
+  EXPECT_EQ(b.op->Restore(kg0, key0, value0).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(b.op->Restore(0, "k", "\x07").code(), absl::StatusCode::kDataLoss);
   for (Harness* h : {&a, &b}) {
     EXPECT_EQ(h->Add("y", 95, 90000), Kinds{"firing@90000"});
     EXPECT_EQ(h->Add("x", 50, 2 * kMin + 10), Kinds{"resolved@120010"});
     EXPECT_EQ(h->Advance(Watermark::Max().ms), Kinds{"nodata@690000"});
   }
   EXPECT_EQ(a.router.records.back().id, b.router.records.back().id);
+  FakeWriter after;
+  ASSERT_TRUE(a.op->Snapshot(&after, false).ok());
+  EXPECT_TRUE(after.puts.empty());
+  EXPECT_EQ(after.deletes.size(), 2u);  // x resolved, y nodata
 }
 
 }  // namespace

@@ -74,17 +74,16 @@ cep::WindowAgg Agg(WindowAggFn fn, std::string name, int slot = -1, double q = 0
 
 // One stream (host, value, ts, user, n) and one rule `r` with the given window.
 std::shared_ptr<cep::RuleSet> MakeRules(int64_t size, int64_t slide,
-                                        std::vector<cep::WindowAgg> aggs,
-                                        bool partition = true) {
+                                        std::vector<cep::WindowAgg> aggs, bool partition = true) {
   auto rs = std::make_shared<cep::RuleSet>();
   cep::StreamDef s;
   s.name = "metrics";
   s.schema = Schema("metrics");
   for (auto [name, t] : std::vector<std::pair<std::string, Type>>{{"host", Type::kString},
-                                                                 {"value", Type::kFloat},
-                                                                 {"ts", Type::kTimestamp},
-                                                                 {"user", Type::kString},
-                                                                 {"n", Type::kInt}}) {
+                                                                  {"value", Type::kFloat},
+                                                                  {"ts", Type::kTimestamp},
+                                                                  {"user", Type::kString},
+                                                                  {"n", Type::kInt}}) {
     s.schema.AddField(FieldDef{name, {name}, t});
   }
   s.event_time_slot = kTs;
@@ -221,9 +220,10 @@ TEST(WindowOperator, EveryAggregate) {
        Agg(WindowAggFn::kMax, "max_v", kValue), Agg(WindowAggFn::kMin, "min_u", kUser),
        Agg(WindowAggFn::kFirst, "first_v", kValue), Agg(WindowAggFn::kLast, "last_v", kValue),
        Agg(WindowAggFn::kLast, "last_u", kUser), Agg(WindowAggFn::kDistinct, "dist_v", kValue),
-       Agg(WindowAggFn::kDistinct, "dist_u", kUser),
-       Agg(WindowAggFn::kQuantile, "p0", kValue, 0), Agg(WindowAggFn::kQuantile, "p25", kValue, 0.25),
-       Agg(WindowAggFn::kQuantile, "p50", kValue, 0.5), Agg(WindowAggFn::kQuantile, "p90", kValue, 0.9),
+       Agg(WindowAggFn::kDistinct, "dist_u", kUser), Agg(WindowAggFn::kQuantile, "p0", kValue, 0),
+       Agg(WindowAggFn::kQuantile, "p25", kValue, 0.25),
+       Agg(WindowAggFn::kQuantile, "p50", kValue, 0.5),
+       Agg(WindowAggFn::kQuantile, "p90", kValue, 0.9),
        Agg(WindowAggFn::kQuantile, "p100", kValue, 1)}));
   h.Add(Ev("a", Value::Float(1), 100, "x", 2));
   h.Add(Ev("a", Value::Float(5), 200, "y", 3));
@@ -256,11 +256,11 @@ TEST(WindowOperator, EveryAggregate) {
 }
 
 TEST(WindowOperator, AggregatesOverOnlyNullsAreNull) {
-  Harness h(MakeRules(1000, 1000,
-                      {Agg(WindowAggFn::kCountOf, "c", kValue), Agg(WindowAggFn::kSum, "s", kValue),
-                       Agg(WindowAggFn::kAvg, "a", kValue), Agg(WindowAggFn::kMin, "m", kValue),
-                       Agg(WindowAggFn::kDistinct, "d", kValue),
-                       Agg(WindowAggFn::kQuantile, "q", kValue, 0.5)}));
+  Harness h(MakeRules(
+      1000, 1000,
+      {Agg(WindowAggFn::kCountOf, "c", kValue), Agg(WindowAggFn::kSum, "s", kValue),
+       Agg(WindowAggFn::kAvg, "a", kValue), Agg(WindowAggFn::kMin, "m", kValue),
+       Agg(WindowAggFn::kDistinct, "d", kValue), Agg(WindowAggFn::kQuantile, "q", kValue, 0.5)}));
   h.Add(Ev("a", Value(), 10));
   auto r = h.Finish();
   ASSERT_EQ(r.size(), 1u);
@@ -310,9 +310,10 @@ TEST(WindowOperator, KeysAreIndependentAndEmittedInWindowEndOrder) {
                      h.Get(e, "s").as_float());
   }
   // Within one window end, keys come in the order they were first seen (slot order).
-  EXPECT_EQ(got, (std::vector<std::tuple<int64_t, std::string, double>>{
-                     {10000, "b", 1}, {10000, "a", 2}, {20000, "b", 4}, {30000, "b", 16},
-                     {30000, "a", 8}}));
+  EXPECT_EQ(
+      got,
+      (std::vector<std::tuple<int64_t, std::string, double>>{
+          {10000, "b", 1}, {10000, "a", 2}, {20000, "b", 4}, {30000, "b", 16}, {30000, "a", 8}}));
 }
 
 TEST(WindowOperator, RecordRawJsonAndStableSeq) {
@@ -328,10 +329,8 @@ TEST(WindowOperator, RecordRawJsonAndStableSeq) {
   auto r1 = h1.Finish();
   auto r2 = h2.Finish();
   ASSERT_EQ(r1.size(), 3u);
-  EXPECT_EQ(r1[0]->raw,
-            R"({"host":"a","n":2,"avg":1.5,"window_start":0,"window_end":10000})");
-  EXPECT_EQ(r1[1]->raw,
-            R"({"host":"b","n":1,"avg":3.0,"window_start":0,"window_end":10000})");
+  EXPECT_EQ(r1[0]->raw, R"({"host":"a","n":2,"avg":1.5,"window_start":0,"window_end":10000})");
+  EXPECT_EQ(r1[1]->raw, R"({"host":"b","n":1,"avg":3.0,"window_start":0,"window_end":10000})");
   std::set<uint64_t> seqs;
   for (size_t i = 0; i < r1.size(); ++i) {
     EXPECT_EQ(r1[i]->seq, r2[i]->seq);  // stable across runs
@@ -389,17 +388,16 @@ struct Expected {
 
 TEST(WindowOperator, RandomisedAgainstBruteForce) {
   std::mt19937 rng(7);
-  const std::vector<std::pair<int64_t, int64_t>> shapes = {
-      {1000, 1000}, {1000, 250}, {1000, 300}, {700, 700}, {1200, 500}, {3000, 1000}};
+  const std::vector<std::pair<int64_t, int64_t>> shapes = {{1000, 1000}, {1000, 250}, {1000, 300},
+                                                           {700, 700},   {1200, 500}, {3000, 1000}};
   for (auto [size, slide] : shapes) {
     for (int round = 0; round < 5; ++round) {
-      Harness h(MakeRules(size, slide,
-                          {Agg(WindowAggFn::kCount, "n"), Agg(WindowAggFn::kSum, "s", kValue),
-                           Agg(WindowAggFn::kMin, "mn", kValue),
-                           Agg(WindowAggFn::kFirst, "f", kValue),
-                           Agg(WindowAggFn::kLast, "l", kValue),
-                           Agg(WindowAggFn::kDistinct, "d", kValue),
-                           Agg(WindowAggFn::kQuantile, "med", kValue, 0.5)}));
+      Harness h(
+          MakeRules(size, slide,
+                    {Agg(WindowAggFn::kCount, "n"), Agg(WindowAggFn::kSum, "s", kValue),
+                     Agg(WindowAggFn::kMin, "mn", kValue), Agg(WindowAggFn::kFirst, "f", kValue),
+                     Agg(WindowAggFn::kLast, "l", kValue), Agg(WindowAggFn::kDistinct, "d", kValue),
+                     Agg(WindowAggFn::kQuantile, "med", kValue, 0.5)}));
       std::vector<Event> events;
       int64_t t = -5000 + static_cast<int64_t>(rng() % 1000);
       for (int i = 0; i < 200; ++i) {
@@ -495,30 +493,41 @@ TEST(WindowOperator, RandomisedAgainstBruteForce) {
   }
 }
 
-TEST(WindowOperator, SerializeRestoreRoundTrip) {
-  auto rs = MakeRules(60000, 20000,
-                      {Agg(WindowAggFn::kCount, "n"), Agg(WindowAggFn::kSum, "s", kValue),
-                       Agg(WindowAggFn::kDistinct, "d", kUser),
-                       Agg(WindowAggFn::kQuantile, "q", kValue, 0.5),
-                       Agg(WindowAggFn::kFirst, "f", kValue)});
+struct FakeWriter : SnapshotWriter {
+  std::map<std::string, std::pair<uint16_t, std::string>> puts;
+  std::vector<std::string> deletes;
+  void Put(uint16_t kg, std::string_view key, std::string_view value) override {
+    puts[std::string(key)] = {kg, std::string(value)};
+  }
+  void Delete(uint16_t kg, std::string_view key) override { deletes.emplace_back(key); }
+};
+
+TEST(WindowOperator, SnapshotRestoreRoundTrip) {
+  auto rs = MakeRules(
+      60000, 20000,
+      {Agg(WindowAggFn::kCount, "n"), Agg(WindowAggFn::kSum, "s", kValue),
+       Agg(WindowAggFn::kDistinct, "d", kUser), Agg(WindowAggFn::kQuantile, "q", kValue, 0.5),
+       Agg(WindowAggFn::kFirst, "f", kValue)});
   Harness a(rs), b(rs);
-  std::vector<Event> first = {Ev("a", Value::Float(1), 1000, "x"), Ev("b", Value::Float(2), 5000, "y"),
-                              Ev("a", Value::Float(3), 25000, "z"),
-                              Ev("a", Value(), 41000, "x")};
-  for (const Event& e : first) a.Add(e);
+  for (const Event& e : {Ev("a", Value::Float(1), 1000, "x"), Ev("b", Value::Float(2), 5000, "y"),
+                         Ev("a", Value::Float(3), 25000, "z"), Ev("a", Value(), 41000, "x")}) {
+    a.Add(e);
+  }
   a.Advance(39999);
-  std::vector<std::string> states;
-  a.op->SerializeKeys([&](const std::vector<Value>& key, std::string state) {
-    EXPECT_EQ(key.size(), 1u);
-    states.push_back(std::move(state));
-  });
-  EXPECT_EQ(states.size(), 2u);
-  b.op->RestoreWatermark(Watermark(39999));
-  for (const std::string& s : states) ASSERT_TRUE(b.op->RestoreKey(s).ok());
-  EXPECT_EQ(b.op->RestoreKey(states[0]).code(), absl::StatusCode::kAlreadyExists);
+  FakeWriter snap;
+  ASSERT_TRUE(a.op->Snapshot(&snap, /*full=*/true).ok());
+  ASSERT_EQ(snap.puts.size(), 2u);
+  for (const auto& [key, kv] : snap.puts) {
+    EXPECT_EQ(kv.first, KeyGroupOfValues({Value::String(key.back() == 'a' ? "a" : "b")}));
+    ASSERT_TRUE(b.op->Restore(kv.first, key, kv.second).ok());
+  }
+  EXPECT_EQ(b.op->watermark(), Watermark(39999));
+  const auto& [key0, kv0] = *snap.puts.begin();
+  EXPECT_EQ(b.op->Restore(kv0.first, key0, kv0.second).code(), absl::StatusCode::kAlreadyExists);
   Harness c(rs);
-  EXPECT_EQ(c.op->RestoreKey(states[0].substr(0, states[0].size() - 1)).code(),
+  EXPECT_EQ(c.op->Restore(kv0.first, key0, kv0.second.substr(0, kv0.second.size() - 1)).code(),
             absl::StatusCode::kDataLoss);
+  EXPECT_EQ(c.op->Restore(kv0.first, "other", kv0.second).code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(c.op->stats().live_keys, 0u);
   for (Harness* h : {&a, &b}) h->Add(Ev("b", Value::Float(7), 70000, "w"));
   auto ra = a.Finish();
@@ -529,6 +538,27 @@ TEST(WindowOperator, SerializeRestoreRoundTrip) {
     EXPECT_EQ(ra[i]->raw, rb[i]->raw);
     EXPECT_EQ(ra[i]->seq, rb[i]->seq);
   }
+}
+
+TEST(WindowOperator, IncrementalSnapshotWritesChangedAndFreedKeys) {
+  Harness h(MakeRules(1000, 1000, {Agg(WindowAggFn::kCount, "n")}));
+  h.Add(Ev("a", 1, 100));
+  h.Add(Ev("b", 1, 200));
+  FakeWriter s1;
+  ASSERT_TRUE(h.op->Snapshot(&s1, false).ok());
+  EXPECT_EQ(s1.puts.size(), 2u);
+  FakeWriter s2;
+  ASSERT_TRUE(h.op->Snapshot(&s2, false).ok());
+  EXPECT_TRUE(s2.puts.empty());
+  h.Add(Ev("b", 1, 300));
+  FakeWriter s3;
+  ASSERT_TRUE(h.op->Snapshot(&s3, false).ok());
+  EXPECT_EQ(s3.puts.size(), 1u);
+  h.Advance(999);  // both windows fire; both keys are freed
+  FakeWriter s4;
+  ASSERT_TRUE(h.op->Snapshot(&s4, false).ok());
+  EXPECT_TRUE(s4.puts.empty());
+  EXPECT_EQ(s4.deletes.size(), 2u);
 }
 
 }  // namespace
