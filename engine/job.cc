@@ -85,15 +85,8 @@ class BatchSnapshotWriter final : public SnapshotWriter {
 };
 
 state::KeyGroupRange RangeOfWorker(int worker, int parallelism) {
-  state::KeyGroupRange r{1, 0};  // empty
-  bool any = false;
-  for (uint32_t kg = 0; kg < kMaxKeyGroups; ++kg) {
-    if (WorkerOfKeyGroup(static_cast<uint16_t>(kg), parallelism) != worker) continue;
-    if (!any) r.first = static_cast<uint16_t>(kg);
-    r.last = static_cast<uint16_t>(kg);
-    any = true;
-  }
-  return r;
+  return state::KeyGroupRangeForWorker(kMaxKeyGroups, static_cast<uint32_t>(parallelism),
+                                       static_cast<uint32_t>(worker));
 }
 
 }  // namespace

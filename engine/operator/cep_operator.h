@@ -57,9 +57,6 @@ struct CepOperatorOptions {
   size_t max_partial_matches = 0;  // per key; 0 = unlimited
 };
 
-// Until the job drives operators only through RuleOperator (its RuleStats keep this name).
-using CepOperatorStats = OperatorStats;
-
 class CepOperator : public RuleOperator {
  public:
   // Compiles the rule's pattern. `rules` must outlive the operator, `router` too.

@@ -7,10 +7,11 @@
 #include <vector>
 
 #include "core/event.h"
+#include "engine/state/state_key.h"
 
 namespace vigil::engine {
 
-inline constexpr uint16_t kMaxKeyGroups = 128;
+inline constexpr uint16_t kMaxKeyGroups = state::kDefaultMaxKeyGroups;
 
 // Stable 64-bit hash of the values at `slots` of `e` (FNV-1a over a typed encoding; int and
 // float values that compare equal hash equal).
@@ -21,14 +22,15 @@ inline uint16_t KeyGroupOf(uint64_t key_hash) {
   key_hash ^= key_hash >> 33;
   key_hash *= 0xff51afd7ed558ccdull;
   key_hash ^= key_hash >> 33;
-  return static_cast<uint16_t>(key_hash % kMaxKeyGroups);
+  return state::KeyGroupForHash(key_hash, kMaxKeyGroups);
 }
 
 // The worker (0..parallelism-1) that owns a key group: contiguous ranges, as Flink's
-// KeyGroupRangeAssignment.
+// KeyGroupRangeAssignment (engine/state/state_key.h holds the formula and its inverse, the
+// range of a worker).
 inline int WorkerOfKeyGroup(uint16_t key_group, int parallelism) {
-  return static_cast<int>(static_cast<uint32_t>(key_group) * static_cast<uint32_t>(parallelism) /
-                          kMaxKeyGroups);
+  return static_cast<int>(
+      state::WorkerForKeyGroup(key_group, kMaxKeyGroups, static_cast<uint32_t>(parallelism)));
 }
 
 }  // namespace vigil::engine

@@ -17,9 +17,10 @@ struct RuleOperatorOptions {
 };
 
 // Creates the operator of rule `rule_index` of `rules`, emitting through `router` (not owned;
-// must outlive the operator). Pattern rules run as CepOperator.
-// Errors: Unimplemented for rule kinds the engine cannot run yet (`window`, `when`);
-// InvalidArgument when the rule's pattern does not compile.
+// must outlive the operator). Pattern rules run as CepOperator; rules with `window` and/or
+// `when` (window + when, when alone, window + pattern) as MonitoringOperator
+// (monitoring_operator.h).
+// Errors: InvalidArgument when the rule's pattern does not compile.
 absl::StatusOr<std::unique_ptr<RuleOperator>> MakeRuleOperator(
     std::shared_ptr<const cep::RuleSet> rules, int rule_index, const RuleOperatorOptions& options,
     RecordRouter* router);
