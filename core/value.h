@@ -51,6 +51,25 @@ class Value {
     return v;
   }
 
+  // In-place setters for decoders that reuse Values: they keep this value's string capacity.
+  void SetNull() {
+    type_ = Type::kNull;
+    i_ = 0;
+    s_.clear();
+  }
+  void SetBool(bool b) { SetScalar(Type::kBool, b ? 1 : 0); }
+  void SetInt(int64_t i) { SetScalar(Type::kInt, i); }
+  void SetFloat(double f) {
+    SetScalar(Type::kFloat, 0);
+    f_ = f;
+  }
+  void SetTimestamp(EventTime t) { SetScalar(Type::kTimestamp, t.ms); }
+  void SetString(std::string_view s) {
+    type_ = Type::kString;
+    i_ = 0;
+    s_.assign(s.data(), s.size());
+  }
+
   Type type() const { return type_; }
   bool is_null() const { return type_ == Type::kNull; }
   bool as_bool() const { return i_ != 0; }
@@ -76,6 +95,12 @@ class Value {
   void AppendJson(std::string* out) const;
 
  private:
+  void SetScalar(Type t, int64_t i) {
+    type_ = t;
+    i_ = i;
+    s_.clear();
+  }
+
   Type type_ = Type::kNull;
   union {
     int64_t i_ = 0;

@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -27,6 +29,9 @@ namespace {
 
 constexpr int kPartitionShift = 48;
 constexpr uint32_t kRouterStateVersion = 1;
+// How often (steady clock) the router raises processing-time watermarks to the wall clock and
+// checks `idle after`, and how long it waits on a silent input between two checks.
+constexpr int64_t kTickMs = 20;
 
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -162,6 +167,13 @@ struct Job::Impl {
     StreamRuntime* stream = nullptr;
     int partition = 0;
     bool ended = false;
+    // A non-seekable input at its current end: its wait hook is waiting for data (or yielded
+    // to another input). Only such inputs can become idle.
+    bool waiting = false;
+    int64_t last_data_ms = 0;  // options.now_ms when data last arrived (`idle after`)
+    bool can_idle() const {
+      return !source->seekable() && !stream->processing_time() && stream->def->idle_after;
+    }
   };
 
   class Worker final : public RecordRouter {
@@ -457,7 +469,7 @@ struct Job::Impl {
 
   absl::Status OnLine(InputRuntime& in, const SourceLine& line) {
     StreamRuntime& s = *in.stream;
-    auto event = std::make_shared<Event>();
+    std::shared_ptr<Event> event = s.decoder.NewEvent();
     absl::Status st = s.decoder.Decode(line.text, line.line_number, /*padded=*/true, event.get());
     if (!st.ok()) {
       ++s.stats.invalid;
@@ -471,8 +483,12 @@ struct Job::Impl {
     if (s.m_events != nullptr) s.m_events->Inc();
     if (s.processing_time()) {
       s.last_processing_time = std::max(s.last_processing_time, options.now_ms());
-      event->time = EventTime(s.last_processing_time);
-      return RouteEvent(s, std::move(event));
+      int64_t t = s.last_processing_time;
+      event->time = EventTime(t);
+      VIGIL_RETURN_IF_ERROR(RouteEvent(s, std::move(event)));
+      // Later events are stamped at or after t: nothing at or before t - 1 can come.
+      if (s.tracker.AdvanceTo(Watermark(t - 1))) s.released_wm = s.tracker.current().ms;
+      return absl::OkStatus();
     }
     if (s.tracker.IsLate(event->time)) return OnLate(s, event);
     EventTime t = event->time;
@@ -483,9 +499,18 @@ struct Job::Impl {
 
   absl::Status ReadChunk(InputRuntime& in, bool* ended) {
     SourceLine line;
+    *ended = false;
     for (size_t n = 0; n < options.chunk_lines; ++n) {
-      VIGIL_ASSIGN_OR_RETURN(bool more, in.source->Next(&line));
-      if (!more) {
+      absl::StatusOr<bool> more = in.source->Next(&line);
+      if (!more.ok()) {
+        // The wait hook gave way to another input with data: come back to this one later.
+        if (yielded) {
+          yielded = false;
+          return absl::OkStatus();
+        }
+        return more.status();
+      }
+      if (!*more) {
         *ended = true;
         return absl::OkStatus();
       }
@@ -495,22 +520,91 @@ struct Job::Impl {
     return absl::OkStatus();
   }
 
+  // The wall-clock tick (at most every kTickMs of steady time):
+  // raises every live processing-time stream's watermark to now - 1 (later events are stamped
+  // at or after now) and marks idle the partitions of `idle after` streams whose input is
+  // waiting for data and has been silent for the stream's idle_after. Watermarks that moved
+  // are released and flushed to the workers, so windows close and timers fire on time.
+  absl::Status Tick() {
+    int64_t steady = SteadyMs();
+    if (steady < next_tick_ms) return absl::OkStatus();
+    next_tick_ms = steady + kTickMs;
+    if (!has_processing_time && !has_idle_inputs) return absl::OkStatus();
+    int64_t now = options.now_ms();
+    bool moved = false;
+    for (auto& sp : streams) {
+      if (!sp || !sp->processing_time() || sp->ended == sp->partitions) continue;
+      StreamRuntime& s = *sp;
+      s.last_processing_time = std::max(s.last_processing_time, now);
+      if (s.tracker.AdvanceTo(Watermark(s.last_processing_time - 1))) {
+        VIGIL_RETURN_IF_ERROR(Release(s));
+        moved = true;
+      }
+    }
+    // Oldest silence first, as a finer tick would have seen them (when every partition goes
+    // idle, the first ones have already let the watermark advance); on a tie, the partition
+    // furthest behind (holding the watermark back) first.
+    idle_candidates.clear();
+    for (auto& in : inputs) {
+      if (in->ended || !in->waiting || !in->can_idle()) continue;
+      if (now - in->last_data_ms < in->stream->def->idle_after->ms) continue;
+      idle_candidates.push_back(in.get());
+    }
+    std::stable_sort(idle_candidates.begin(), idle_candidates.end(),
+                     [](const InputRuntime* a, const InputRuntime* b) {
+                       if (a->last_data_ms != b->last_data_ms) {
+                         return a->last_data_ms < b->last_data_ms;
+                       }
+                       return a->stream->tracker.max_seen(a->partition) <
+                              b->stream->tracker.max_seen(b->partition);
+                     });
+    for (InputRuntime* in : idle_candidates) {
+      StreamRuntime& s = *in->stream;
+      if (s.tracker.MarkIdle(in->partition)) {
+        VIGIL_RETURN_IF_ERROR(Release(s));
+        moved = true;
+      }
+    }
+    return moved ? FlushAll() : absl::OkStatus();
+  }
+
   // Called before a read of a pipe or terminal may block: pushes what is pending (so records
-  // leave as soon as the watermark allows), then waits for input while serving stop requests
-  // and checkpoints.
-  absl::Status WaitForInput(int fd) {
+  // leave as soon as the watermark allows), then waits for input while serving stop requests,
+  // checkpoints and the wall-clock tick. When another input has data (a file, a pipe with
+  // unread lines, or a readable pipe) it gives way to it: ReadChunk then returns early and the
+  // router comes back to this input later.
+  absl::Status WaitForInput(InputRuntime& self, int fd) {
+    self.waiting = true;
+    VIGIL_RETURN_IF_ERROR(Tick());
     VIGIL_RETURN_IF_ERROR(FlushAll());
+    std::vector<struct pollfd> fds;
     while (true) {
       if (stop_requested()) return absl::CancelledError("stop requested");
-      struct pollfd p {
-        fd, POLLIN, 0
-      };
-      int r = ::poll(&p, 1, 20);
-      if (r > 0 || (r < 0 && errno != EINTR)) return absl::OkStatus();
+      fds.clear();
+      fds.push_back({fd, POLLIN, 0});
+      for (auto& in : inputs) {
+        if (in.get() == &self || in->ended) continue;
+        if (!in->waiting) return Yield();
+        fds.push_back({in->source->fd(), POLLIN, 0});
+      }
+      int r = ::poll(fds.data(), fds.size(), static_cast<int>(kTickMs));
+      if (r < 0 && errno != EINTR) break;  // the read reports the error
+      if (r > 0) {
+        if (fds[0].revents != 0) break;
+        return Yield();
+      }
       if (failed.load()) return FirstErrorOr("stopped");
       if (stop_requested()) return absl::CancelledError("stop requested");
       VIGIL_RETURN_IF_ERROR(MaybeCheckpoint(false));
+      VIGIL_RETURN_IF_ERROR(Tick());
     }
+    self.waiting = false;
+    if (self.can_idle()) self.last_data_ms = options.now_ms();
+    return absl::OkStatus();
+  }
+  absl::Status Yield() {
+    yielded = true;
+    return absl::UnavailableError("another input has data");
   }
 
   // ---- Checkpoints (router side) ----
@@ -775,6 +869,13 @@ struct Job::Impl {
   int64_t next_due_ms = 0;
   bool stopped = false;
 
+  // Wall-clock tick (router).
+  int64_t next_tick_ms = 0;          // steady clock
+  bool has_processing_time = false;  // some live stream is processing-time
+  bool has_idle_inputs = false;      // some input can become idle
+  bool yielded = false;              // WaitForInput gave way to another input
+  std::vector<InputRuntime*> idle_candidates;
+
   // Written by the output thread; read after it joined.
   uint64_t records = 0;
   uint64_t checkpoints = 0;
@@ -1035,11 +1136,22 @@ absl::Status Job::Run() {
   // leave records that a restart writes again.
   bool initial = im.options.backend != nullptr && !im.restored;
   im.next_due_ms = initial ? 0 : SteadyMs() + im.options.checkpoint_interval_ms;
+  const int64_t start_ms =
+      std::any_of(im.inputs.begin(), im.inputs.end(), [](const auto& in) { return in->can_idle(); })
+          ? im.options.now_ms()
+          : 0;
   for (auto& in : im.inputs) {
+    if (in->stream->processing_time()) im.has_processing_time = true;
+    if (in->can_idle()) {
+      im.has_idle_inputs = true;
+      in->last_data_ms = start_ms;
+    }
     if (!in->source->seekable()) {
-      in->source->SetWaitHook([&im](int fd) { return im.WaitForInput(fd); });
+      Impl::InputRuntime* inp = in.get();
+      in->source->SetWaitHook([&im, inp](int fd) { return im.WaitForInput(*inp, fd); });
     }
   }
+  im.next_tick_ms = SteadyMs() + kTickMs;
   im.inline_worker = im.parallelism == 1;
   for (auto& w : im.workers) {
     if (im.inline_worker) break;
@@ -1065,6 +1177,7 @@ absl::Status Job::Run() {
           return im.MaybeCheckpoint(/*final=*/true);
         }
         VIGIL_RETURN_IF_ERROR(st);
+        VIGIL_RETURN_IF_ERROR(im.Tick());
         if (!ended) continue;
         in->ended = true;
         --remaining;

@@ -42,7 +42,15 @@
 //   metadata, then calls Restore(meta) before Run().
 //
 // Processing-time streams (no `event time`) stamp each event with the wall clock when it is
-// read (never going backwards) and route it at once: they have no late events.
+// read (never going backwards) and route it at once: they have no late events. Their
+// watermark is t - 1 after an event at t and follows the wall clock (now - 1, options.now_ms)
+// on the router's tick, so windows close and timers fire while a live input stays open.
+//
+// The tick (every 20 ms while the router waits on a pipe or stdin, and after each chunk) also
+// drives `idle after D`: a partition whose input is non-seekable, waiting for data and silent
+// for D is marked idle and no longer holds its stream's watermark back (active again on its
+// next event). Files are never idle. While a pipe is silent the router polls every waiting
+// input and gives way to any that has data.
 //
 // Thread-safety: Create, Restore, Run and stats() must be called from one thread; Run() runs
 // the other threads internally and joins them before returning.

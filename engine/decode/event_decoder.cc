@@ -1,7 +1,15 @@
 #include "engine/decode/event_decoder.h"
 
+#include <atomic>
+#include <charconv>
 #include <cmath>
+#include <cstddef>
+#include <cstdlib>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "absl/strings/str_cat.h"
 #include "engine/source/jsonl_source.h"
@@ -214,7 +222,7 @@ struct EventDecoder::Impl {
         return absl::OkStatus();
       case Type::kString:
         if (t != element_type::STRING) return Mismatch(slot, t);
-        *out = Value::String(std::string(v.get_string().value_unsafe()));
+        out->SetString(v.get_string().value_unsafe());
         return absl::OkStatus();
       case Type::kTimestamp: {
         if (t == element_type::INT64) {
@@ -252,6 +260,238 @@ struct EventDecoder::Impl {
                                                   "', got ", std::string(JsonTypeName(got))));
   }
 
+  // ---- Fast path ----
+  // A strict parser for the common case: a flat JSON object whose strings have no escapes
+  // and only ASCII, whose numbers fit exactly, and whose declared fields all have the right
+  // type. It accepts only text simdjson accepts and decodes it to the same values; on
+  // anything else it returns false and Decode takes the simdjson path, which produces the
+  // error messages.
+  static bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+  static void SkipSpace(const char*& p, const char* end) {
+    while (p < end && static_cast<unsigned char>(*p) <= ' ' && IsSpace(*p)) ++p;
+  }
+
+  // After a scalar: whitespace or a structural character must follow.
+  static bool Terminated(const char* p, const char* end) {
+    return p < end && (IsSpace(*p) || *p == ',' || *p == '}');
+  }
+
+  // *p is past the opening quote; on success *p is past the closing quote. Reads up to 15
+  // bytes past `end` (the text is padded).
+  static bool FastString(const char*& p, const char* end, std::string_view* out) {
+    const char* start = p;
+#if !defined(__SSE2__)
+    for (; p < end; ++p) {
+      unsigned char c = static_cast<unsigned char>(*p);
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
+      if (c == '"') {
+        *out = std::string_view(start, static_cast<size_t>(p - start));
+        ++p;
+        return true;
+      }
+    }
+    return false;
+#else
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (p < end) {
+      __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      // Signed compare: bytes below 0x20 and bytes of 0x80 and above (non-ASCII) both hit.
+      __m128i hit =
+          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(c, quote), _mm_cmpeq_epi8(c, backslash)),
+                       _mm_cmplt_epi8(c, space));
+      unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
+      if (mask != 0) {
+        p += __builtin_ctz(mask);
+        if (p >= end || *p != '"') return false;
+        *out = std::string_view(start, static_cast<size_t>(p - start));
+        ++p;
+        return true;
+      }
+      p += 16;
+    }
+    return false;
+#endif
+  }
+
+  enum class FastKind { kNull, kBool, kInt, kDouble, kString };
+  struct FastValue {
+    FastKind kind;
+    bool b = false;
+    int64_t i = 0;
+    double d = 0;
+    std::string_view s;
+  };
+
+  static bool FastNumber(const char*& p, const char* end, FastValue* v) {
+    const char* start = p;
+    bool neg = false;
+    if (*p == '-') {
+      neg = true;
+      ++p;
+    }
+    if (p >= end || *p < '0' || *p > '9') return false;
+    const char* digits = p;
+    uint64_t x = 0;
+    if (*p == '0') {
+      ++p;
+      if (neg) return false;  // -0 and -0.x: left to simdjson
+    } else {
+      // Wraps on more than 19 digits; then unused (more than 18 digits is left to simdjson).
+      while (p < end && *p >= '0' && *p <= '9') x = x * 10 + static_cast<unsigned>(*p++ - '0');
+    }
+    size_t int_digits = static_cast<size_t>(p - digits);
+    bool is_float = false;
+    if (p < end && *p == '.') {
+      is_float = true;
+      ++p;
+      const char* f = p;
+      while (p < end && *p >= '0' && *p <= '9') ++p;
+      if (p == f) return false;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+      is_float = true;
+      ++p;
+      if (p < end && (*p == '+' || *p == '-')) ++p;
+      const char* e = p;
+      while (p < end && *p >= '0' && *p <= '9') ++p;
+      if (p == e) return false;
+    }
+    if (!Terminated(p, end)) return false;
+    if (!is_float) {
+      if (int_digits > 18) return false;
+      v->kind = FastKind::kInt;
+      v->i = neg ? -static_cast<int64_t>(x) : static_cast<int64_t>(x);
+      return true;
+    }
+    if (p - start > 64) return false;
+    auto [ptr, ec] = std::from_chars(start, p, v->d);
+    if (ec != std::errc() || ptr != p || !std::isfinite(v->d)) return false;
+    v->kind = FastKind::kDouble;
+    return true;
+  }
+
+  // memcmp(...) == 0 for short keys, without the call.
+  static bool SameBytes(const char* a, const char* b, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
+
+  static bool FastLiteral(const char*& p, const char* end, std::string_view lit) {
+    if (static_cast<size_t>(end - p) < lit.size() || std::memcmp(p, lit.data(), lit.size()) != 0)
+      return false;
+    p += lit.size();
+    return Terminated(p, end);
+  }
+
+  static bool FastScalar(const char*& p, const char* end, FastValue* v) {
+    switch (*p) {
+      case '"':
+        ++p;
+        v->kind = FastKind::kString;
+        return FastString(p, end, &v->s);
+      case 't':
+        v->kind = FastKind::kBool;
+        v->b = true;
+        return FastLiteral(p, end, "true");
+      case 'f':
+        v->kind = FastKind::kBool;
+        v->b = false;
+        return FastLiteral(p, end, "false");
+      case 'n':
+        v->kind = FastKind::kNull;
+        return FastLiteral(p, end, "null");
+      default:
+        return FastNumber(p, end, v);
+    }
+  }
+
+  // The same conversion as Convert, for values it accepts; false where Convert would fail.
+  bool FastConvert(int slot, const FastValue& v, Value* out) const {
+    if (v.kind == FastKind::kNull) {
+      out->SetNull();
+      return true;
+    }
+    switch (stream.schema.field(slot).type) {
+      case Type::kBool:
+        if (v.kind != FastKind::kBool) return false;
+        out->SetBool(v.b);
+        return true;
+      case Type::kInt:
+        if (v.kind != FastKind::kInt) return false;
+        out->SetInt(v.i);
+        return true;
+      case Type::kFloat:
+        if (v.kind == FastKind::kDouble) {
+          out->SetFloat(v.d);
+        } else if (v.kind == FastKind::kInt) {
+          out->SetFloat(static_cast<double>(v.i));
+        } else {
+          return false;
+        }
+        return true;
+      case Type::kString:
+        if (v.kind != FastKind::kString) return false;
+        out->SetString(v.s);
+        return true;
+      case Type::kTimestamp: {
+        if (v.kind == FastKind::kInt) {
+          out->SetTimestamp(EventTime(v.i));
+          return true;
+        }
+        int64_t ms;
+        if (v.kind != FastKind::kString || !ParseRfc3339(v.s, &ms)) return false;
+        out->SetTimestamp(EventTime(ms));
+        return true;
+      }
+      case Type::kNull:
+        break;
+    }
+    out->SetNull();
+    return true;
+  }
+
+  bool FastWalk(std::string_view text, Event* event) const {
+    const char* p = text.data();
+    const char* end = p + text.size();
+    if (p >= end || *p != '{') return false;
+    ++p;
+    SkipSpace(p, end);
+    if (p < end && *p == '}') return p + 1 == end;
+    const Node& root = nodes[0];
+    while (true) {
+      if (p >= end || *p != '"') return false;
+      ++p;
+      std::string_view key;
+      if (!FastString(p, end, &key)) return false;
+      SkipSpace(p, end);
+      if (p >= end || *p != ':') return false;
+      ++p;
+      SkipSpace(p, end);
+      if (p >= end) return false;
+      FastValue v;
+      if (!FastScalar(p, end, &v)) return false;
+      for (int c : root.children) {
+        const Node& n = nodes[c];
+        if (n.key.size() == key.size() && SameBytes(n.key.data(), key.data(), key.size())) {
+          if (!n.children.empty()) return false;  // nested paths: simdjson path
+          if (n.slot >= 0 && !FastConvert(n.slot, v, &event->values[n.slot])) return false;
+          break;
+        }
+      }
+      SkipSpace(p, end);
+      if (p >= end) return false;
+      if (*p == '}') return p + 1 == end;
+      if (*p != ',') return false;
+      ++p;
+      SkipSpace(p, end);
+    }
+  }
+
   absl::Status Walk(simdjson::dom::object obj, int node, Event* event) const {
     const Node& parent = nodes[node];
     for (simdjson::dom::key_value_pair kv : obj) {
@@ -280,10 +520,114 @@ struct EventDecoder::Impl {
   }
 };
 
-EventDecoder::EventDecoder(const cep::StreamDef& stream, uint32_t stream_index)
-    : impl_(std::make_unique<Impl>(stream, stream_index)) {}
+// A free list of events. Each node holds an event and the storage for the shared_ptr
+// control block that owns it: the deleter does nothing (the event stays constructed, keeping
+// its capacity) and the control block's allocator returns the node to the pool when the
+// control block itself is released, which is the last access to the node.
+//
+// Get is called by the decoder's thread only; Put by whichever thread releases an event.
+// Released nodes go onto a lock-free stack (push by CAS; the decoder takes the whole stack
+// at once with an exchange, so there is no ABA problem) and Get serves from a private list
+// refilled from it. When the decoder goes away, Orphan marks the stack closed; nodes that
+// come back afterwards are deleted, and whoever deletes the last node deletes the pool.
+class EventDecoder::Pool {
+ public:
+  struct Node {
+    Event event;
+    Pool* pool;
+    Node* next = nullptr;
+    alignas(std::max_align_t) unsigned char control_block[64];
+  };
 
-EventDecoder::~EventDecoder() = default;
+  template <typename T>
+  struct NodeAllocator {
+    using value_type = T;
+    explicit NodeAllocator(Node* n) : node(n) {}
+    template <typename U>
+    NodeAllocator(const NodeAllocator<U>& o) : node(o.node) {}  // NOLINT: rebinding
+    T* allocate(size_t n) {
+      static_assert(sizeof(T) <= sizeof(Node::control_block));
+      static_assert(alignof(T) <= alignof(std::max_align_t));
+      if (n != 1) std::abort();
+      return reinterpret_cast<T*>(node->control_block);
+    }
+    void deallocate(T*, size_t) { node->pool->Put(node); }
+    template <typename U>
+    bool operator==(const NodeAllocator<U>& o) const {
+      return node == o.node;
+    }
+    Node* node;
+  };
+
+  struct KeepEvent {
+    void operator()(Event*) const {}
+  };
+
+  std::shared_ptr<Event> Get() {
+    if (local_ == nullptr) local_ = returned_.exchange(nullptr, std::memory_order_acquire);
+    Node* n = local_;
+    if (n != nullptr) {
+      local_ = n->next;
+    } else {
+      n = new Node;
+      n->pool = this;
+      ++created_;
+    }
+    return std::shared_ptr<Event>(&n->event, KeepEvent{}, NodeAllocator<Event>(n));
+  }
+
+  void Put(Node* n) {
+    // Acquire: seeing Closed() must also show Orphan's store to remaining_.
+    Node* head = returned_.load(std::memory_order_acquire);
+    while (head != Closed()) {
+      n->next = head;
+      if (returned_.compare_exchange_weak(head, n, std::memory_order_release,
+                                          std::memory_order_acquire)) {
+        return;
+      }
+    }
+    delete n;
+    if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  // Called by the decoder's destructor, on the decoder's thread.
+  void Orphan() {
+    // Counts every node plus one for this call, so the pool outlives it.
+    remaining_.store(created_ + 1, std::memory_order_relaxed);
+    Node* list = returned_.exchange(Closed(), std::memory_order_acq_rel);
+    int64_t done = DeleteList(local_) + DeleteList(list) + 1;
+    local_ = nullptr;
+    if (remaining_.fetch_sub(done, std::memory_order_acq_rel) == done) delete this;
+  }
+
+ private:
+  ~Pool() = default;
+
+  static Node* Closed() { return reinterpret_cast<Node*>(alignof(Node)); }
+
+  static int64_t DeleteList(Node* n) {
+    int64_t count = 0;
+    while (n != nullptr) {
+      Node* next = n->next;
+      delete n;
+      n = next;
+      ++count;
+    }
+    return count;
+  }
+
+  std::atomic<Node*> returned_{nullptr};  // released nodes, or Closed() once orphaned
+  Node* local_ = nullptr;                 // free nodes owned by the decoder's thread
+  int64_t created_ = 0;                   // nodes created (decoder's thread)
+  std::atomic<int64_t> remaining_{0};     // nodes not yet deleted, once orphaned
+};
+
+EventDecoder::EventDecoder(const cep::StreamDef& stream, uint32_t stream_index)
+    : impl_(std::make_unique<Impl>(stream, stream_index)), pool_(new Pool) {}
+
+EventDecoder::~EventDecoder() { pool_->Orphan(); }
+
+std::shared_ptr<Event> EventDecoder::NewEvent() { return pool_->Get(); }
 
 absl::Status EventDecoder::Decode(std::string_view line, uint64_t line_number, bool padded,
                                   Event* event) {
@@ -296,14 +640,21 @@ absl::Status EventDecoder::Decode(std::string_view line, uint64_t line_number, b
     im.padded.append(simdjson::SIMDJSON_PADDING, ' ');
     data = im.padded.data();
   }
-  element doc;
-  simdjson::error_code err = im.parser.parse(data, text.size(), false).get(doc);
-  if (err) {
-    return im.Error(absl::StrCat("invalid JSON: ", simdjson::error_message(err)));
+  if (event->values.size() == im.stream.schema.size()) {
+    for (Value& v : event->values) v.SetNull();
+  } else {
+    event->values.assign(im.stream.schema.size(), Value());
   }
-  if (doc.type() != element_type::OBJECT) return im.Error("not a JSON object");
-  event->values.assign(im.stream.schema.size(), Value());
-  VIGIL_RETURN_IF_ERROR(im.Walk(doc.get_object().value_unsafe(), 0, event));
+  if (!im.FastWalk(std::string_view(data, text.size()), event)) {
+    for (Value& v : event->values) v.SetNull();
+    element doc;
+    simdjson::error_code err = im.parser.parse(data, text.size(), false).get(doc);
+    if (err) {
+      return im.Error(absl::StrCat("invalid JSON: ", simdjson::error_message(err)));
+    }
+    if (doc.type() != element_type::OBJECT) return im.Error("not a JSON object");
+    VIGIL_RETURN_IF_ERROR(im.Walk(doc.get_object().value_unsafe(), 0, event));
+  }
   int ts = im.stream.event_time_slot;
   if (ts >= 0) {
     const Value& v = event->values[ts];

@@ -55,9 +55,18 @@ class EventDecoder {
   //   "line 6: missing event time field 'at'"
   absl::Status Decode(std::string_view line, uint64_t line_number, bool padded, Event* event);
 
+  // Returns an event to decode into. Its storage (the event and its control block, the
+  // values vector, string capacity, raw text capacity) is recycled from earlier events of
+  // this decoder once every reference to them is gone, so steady-state decoding does not
+  // allocate. Its contents are unspecified until Decode overwrites them. The returned
+  // event may be released on any thread and may outlive the decoder.
+  std::shared_ptr<Event> NewEvent();
+
  private:
   struct Impl;
+  class Pool;
   std::unique_ptr<Impl> impl_;
+  Pool* pool_;  // owned jointly with outstanding events (see Pool)
 };
 
 }  // namespace vigil::engine

@@ -72,6 +72,8 @@ class JsonlSource {
   // False for pipes, terminals and standard input (unless redirected from a file).
   bool seekable() const { return regular_; }
 
+  // The descriptor read (for poll(2) by a caller waiting on several inputs).
+  int fd() const { return fd_; }
   const std::string& name() const { return name_; }
   bool at_end() const { return eof_ && begin_ == end_; }
 

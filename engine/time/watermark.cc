@@ -38,6 +38,12 @@ bool WatermarkTracker::MarkIdle(int partition) {
   return Recompute();
 }
 
+bool WatermarkTracker::AdvanceTo(Watermark wm) {
+  if (wm.ms <= current_.ms) return false;
+  current_ = wm;
+  return true;
+}
+
 bool WatermarkTracker::Recompute() {
   bool any_active = false;
   bool any_idle = false;

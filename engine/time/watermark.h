@@ -38,11 +38,16 @@ class WatermarkTracker {
   bool MarkEnded(int partition);
   // The partition has been silent for idle_after(); it no longer holds the watermark back.
   bool MarkIdle(int partition);
+  // Raises the watermark to at least `wm` (processing-time streams, whose watermark follows
+  // the caller's clock rather than the events). Returns true when the watermark advanced.
+  bool AdvanceTo(Watermark wm);
 
   Watermark current() const { return current_; }
   std::optional<Duration> idle_after() const { return idle_after_; }
   Duration out_of_order() const { return out_of_order_; }
   int partitions() const { return static_cast<int>(parts_.size()); }
+  // The latest event time `partition` has delivered (EventTime::Min() if none).
+  EventTime max_seen(int partition) const { return parts_[partition].max_seen; }
 
   // Checkpoints: the current watermark and every partition's max seen time and state.
   void Encode(Encoder* out) const;

@@ -178,6 +178,7 @@ def main():
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("paths", nargs="+")
     args = ap.parse_args()
+    args.vigil = os.path.abspath(args.vigil)  # blocks run with a temporary working directory
     files = []
     for p in args.paths:
         if os.path.isdir(p):

@@ -1,6 +1,9 @@
 #include "engine/decode/event_decoder.h"
 
+#include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -149,6 +152,165 @@ TEST(Rfc3339Test, Parses) {
   EXPECT_FALSE(ParseRfc3339("2023-01-01T00:00:00+0100", &ms));
   EXPECT_FALSE(ParseRfc3339("2023-01-01", &ms));
   EXPECT_FALSE(ParseRfc3339("2023-01-01T00:00:00Zjunk", &ms));
+}
+
+// Decode takes a fast path for flat objects; a declared nested parent ("geo") in the line
+// sends it down the simdjson path. Both must agree on every line.
+TEST_F(DecoderTest, FastPathMatchesSimdjsonPath) {
+  const std::vector<std::string> lines = {
+      R"({"card":"4111","amount":0.03,"n":-7,"ok":false,"at":1700000000000})",
+      R"({ "card" : "x" ,	"amount" : 12 , "at" : 1 })",
+      R"({"amount":-0,"at":1})",
+      R"({"amount":-0.0,"at":1})",
+      R"({"n":-0,"at":1})",
+      R"({"n":0,"amount":0,"at":0})",
+      R"({"n":123456789012345678,"at":1})",
+      R"({"n":-123456789012345678,"at":1})",
+      R"({"n":1234567890123456789,"at":1})",
+      R"({"n":12345678901234567890,"at":1})",
+      R"({"n":-9223372036854775808,"at":1})",
+      R"({"amount":12345678901234567890123,"at":1})",
+      R"({"amount":1e400,"at":1})",
+      R"({"amount":1e-400,"at":1})",
+      R"({"amount":1.5E+3,"at":1})",
+      R"({"amount":2.5e-3,"at":1})",
+      R"({"amount":0.1,"at":1})",
+      R"({"amount":01,"at":1})",
+      R"({"amount":1.,"at":1})",
+      R"({"amount":1e,"at":1})",
+      R"({"amount":.5,"at":1})",
+      R"({"amount":+1,"at":1})",
+      R"({"amount":-,"at":1})",
+      R"({"card":"a\"b","at":1})",
+      R"({"card":"é","at":1})",
+      R"({"card":"\u00e9","at":1})",
+      "{\"card\":\"tab\there\",\"at\":1}",
+      R"({"card":"0123456789abcde","at":1})",
+      R"({"card":"0123456789abcdef","at":1})",
+      R"({"card":"0123456789abcdef0","at":1})",
+      R"({"card":"0123456789abcdef0123456789abcdef","at":1})",
+      R"({"card":"","at":1})",
+      R"({"card":"x","card":"y","at":1})",
+      R"({"card":1,"card":"y","at":1})",
+      R"({"card":"y","card":1,"at":1})",
+      R"({"card":null,"amount":null,"n":null,"ok":null,"at":1})",
+      R"({"ok":true,"at":1})",
+      R"({"ok":1,"at":1})",
+      R"({"n":1.5,"at":1})",
+      R"({"n":"1","at":1})",
+      R"({"at":"2024-01-02T03:04:05.123Z"})",
+      R"({"at":"yesterday"})",
+      R"({"at":true})",
+      R"({"at":null})",
+      R"({"at":18446744073709551615})",
+      R"({"ok":truex,"at":1})",
+      R"({"ok":nul,"at":1})",
+      R"({"ok":true"at":1})",
+      R"({"x":[1,2],"at":1})",
+      R"({"x":{"a":1},"at":1})",
+      R"({"x":"\\","at":1})",
+      R"({"at":1,})",
+      R"({"at":1}x)",
+      R"({"at":1} {"at":2})",
+      R"({"at":1)",
+      R"({"at" 1})",
+      R"({at:1})",
+      R"({"card":"unterminated,"at":1})",
+  };
+  auto compare = [&](const std::string& line) {
+    SCOPED_TRACE(line);
+    Event fast;
+    absl::Status fast_st = decoder_.Decode(line, 3, /*padded=*/false, &fast);
+    std::string slow_line = R"({"geo":null,)" + line.substr(1);
+    Event slow;
+    absl::Status slow_st = decoder_.Decode(slow_line, 3, /*padded=*/false, &slow);
+    ASSERT_EQ(fast_st.ok(), slow_st.ok()) << fast_st << " vs " << slow_st;
+    if (!fast_st.ok()) {
+      if (fast_st.message().find("invalid JSON") == std::string_view::npos) {
+        EXPECT_EQ(fast_st.message(), slow_st.message());
+      }
+      return;
+    }
+    ASSERT_EQ(fast.values.size(), slow.values.size());
+    for (size_t i = 0; i < fast.values.size(); ++i) {
+      EXPECT_EQ(fast.values[i], slow.values[i]) << "slot " << i;
+    }
+    EXPECT_EQ(fast.time, slow.time);
+  };
+  for (const std::string& line : lines) compare(line);
+
+  // Random mutations of the lines (a byte replaced, inserted or deleted; the opening brace
+  // kept so that the simdjson variant stays comparable): the fast path must agree with
+  // simdjson on every one, accepting nothing simdjson rejects.
+  std::mt19937 rng(20261124);
+  const std::string alphabet = "{}[]\",:0123456789.eE+-truefalsn \t\\xé";
+  for (int n = 0; n < 20000; ++n) {
+    std::string line = lines[rng() % lines.size()];
+    int edits = 1 + static_cast<int>(rng() % 3);
+    for (int k = 0; k < edits && line.size() > 2; ++k) {
+      size_t pos = 1 + rng() % (line.size() - 1);
+      char c = alphabet[rng() % alphabet.size()];
+      switch (rng() % 3) {
+        case 0:
+          line[pos] = c;
+          break;
+        case 1:
+          line.insert(line.begin() + static_cast<std::ptrdiff_t>(pos), c);
+          break;
+        default:
+          line.erase(pos, 1);
+          break;
+      }
+    }
+    if (line.size() < 2 || line[1] == '}') continue;  // `{"geo":null,}` is not comparable
+    compare(line);
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST_F(DecoderTest, ReusedEventIsOverwritten) {
+  Event e;
+  ASSERT_TRUE(
+      decoder_.Decode(R"({"card":"0123456789abcdef0123","amount":1.5,"n":3,"at":5})", 1, false, &e)
+          .ok());
+  ASSERT_TRUE(decoder_.Decode(R"({"n":4,"at":6})", 2, false, &e).ok());
+  EXPECT_TRUE(e.values[0].is_null());
+  EXPECT_TRUE(e.values[1].is_null());
+  EXPECT_EQ(e.values[2], Value::Int(4));
+  EXPECT_EQ(e.time, EventTime(6));
+  EXPECT_EQ(e.raw, R"({"n":4,"at":6})");
+  EXPECT_EQ(e.seq, 2u);
+}
+
+TEST(EventPoolTest, EventsAreRecycledAndMayOutliveTheDecoder) {
+  cep::StreamDef s = TxnStream();
+  std::vector<std::shared_ptr<Event>> kept;
+  {
+    EventDecoder d(s, 0);
+    std::shared_ptr<Event> a = d.NewEvent();
+    ASSERT_TRUE(d.Decode(R"({"card":"0123456789abcdef0123","at":5})", 1, false, a.get()).ok());
+    const Event* addr = a.get();
+    a.reset();
+    std::shared_ptr<Event> b = d.NewEvent();
+    EXPECT_EQ(b.get(), addr);  // recycled
+    ASSERT_TRUE(d.Decode(R"({"n":1,"at":7})", 2, false, b.get()).ok());
+    EXPECT_TRUE(b->values[0].is_null());
+    EXPECT_EQ(b->time, EventTime(7));
+    // Released on other threads, some after the decoder is gone.
+    for (int i = 0; i < 64; ++i) {
+      std::shared_ptr<Event> e = d.NewEvent();
+      ASSERT_TRUE(d.Decode(R"({"n":2,"at":8})", 3, false, e.get()).ok());
+      kept.push_back(std::move(e));
+    }
+    std::thread t([half = std::vector<std::shared_ptr<Event>>(
+                       kept.begin(), kept.begin() + 32)]() mutable { half.clear(); });
+    t.join();
+    kept.erase(kept.begin(), kept.begin() + 32);
+    kept.push_back(std::move(b));
+  }
+  EXPECT_EQ(kept.back()->time, EventTime(7));
+  std::thread t([k = std::move(kept)]() mutable { k.clear(); });
+  t.join();
 }
 
 TEST(DecoderProcessingTime, NoEventTimeField) {

@@ -57,6 +57,20 @@ TEST(Watermark, IdlePartitionStopsHoldingBack) {
   EXPECT_EQ(w.current(), Watermark(199));
 }
 
+TEST(Watermark, AdvanceToOnlyRaises) {
+  WatermarkTracker w(Duration(0));
+  EXPECT_TRUE(w.AdvanceTo(Watermark(100)));
+  EXPECT_EQ(w.current(), Watermark(100));
+  EXPECT_FALSE(w.AdvanceTo(Watermark(50)));
+  EXPECT_FALSE(w.AdvanceTo(Watermark(100)));
+  EXPECT_EQ(w.current(), Watermark(100));
+  EXPECT_TRUE(w.IsLate(EventTime(100)));
+  EXPECT_FALSE(w.IsLate(EventTime(101)));
+  EXPECT_EQ(w.max_seen(0), EventTime::Min());  // AdvanceTo is not an event
+  w.Observe(0, EventTime(300));
+  EXPECT_EQ(w.max_seen(0), EventTime(300));
+}
+
 TEST(Watermark, EndWithoutEvents) {
   WatermarkTracker w(Duration(0));
   EXPECT_TRUE(w.MarkEnded(0));
