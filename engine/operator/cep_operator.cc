@@ -42,36 +42,6 @@ size_t CepOperator::KeyHash::Hash(const char* p, size_t n) {
   return Mix(h);
 }
 
-void CepOperator::EncodeValue(const Value& v, std::string* out) {
-  out->push_back(static_cast<char>(v.type()));
-  switch (v.type()) {
-    case Type::kNull:
-      return;
-    case Type::kBool:
-      out->push_back(v.as_bool() ? 1 : 0);
-      return;
-    case Type::kInt:
-    case Type::kTimestamp: {
-      int64_t i = v.as_int();
-      out->append(reinterpret_cast<const char*>(&i), 8);
-      return;
-    }
-    case Type::kFloat: {
-      double d = v.as_float();
-      if (d == 0) d = 0;                    // -0.0 == 0.0
-      if (std::isnan(d)) d = std::nan("");  // one NaN
-      out->append(reinterpret_cast<const char*>(&d), 8);
-      return;
-    }
-    case Type::kString: {
-      uint32_t n = static_cast<uint32_t>(v.as_string().size());
-      out->append(reinterpret_cast<const char*>(&n), 4);
-      out->append(v.as_string());
-      return;
-    }
-  }
-}
-
 absl::StatusOr<std::unique_ptr<CepOperator>> CepOperator::Create(
     std::shared_ptr<const cep::RuleSet> rules, int rule_index, CepOperatorOptions options,
     RecordRouter* router) {
@@ -245,7 +215,7 @@ absl::Status CepOperator::Process(const EventPtr& e) {
     VIGIL_RETURN_IF_ERROR(FireTimers(e->time.ms));
   }
   key_buf_.clear();
-  for (int s : rule_->partition_slots) EncodeValue(e->values[s], &key_buf_);
+  for (int s : rule_->partition_slots) AppendKeyEncoding(e->values[s], &key_buf_);
   uint32_t slot;
   auto it = index_.find(std::string_view(key_buf_));
   if (it != index_.end()) {
@@ -358,7 +328,7 @@ absl::Status CepOperator::Restore(uint16_t key_group, std::string_view key,
   std::vector<Value> values(slots.size());
   for (Value& v : values) VIGIL_RETURN_IF_ERROR(dec.Val(&v));
   key_buf_.clear();
-  for (const Value& v : values) EncodeValue(v, &key_buf_);
+  for (const Value& v : values) AppendKeyEncoding(v, &key_buf_);
   if (key_buf_ != key) return loss("key does not match its partition values");
   // The key group, as PartitionKeyHash computes it from an event holding the values.
   Event probe;

@@ -25,7 +25,7 @@
 //
 // Snapshots (RuleOperator::Snapshot / Restore): one entry per live key, in its key group
 // (KeyGroupOf(PartitionKeyHash(partition slots)), computed when the key is created).
-//   key   = the encoded partition key (EncodeValue of each partition value, as index_ uses)
+//   key   = the encoded partition key (AppendKeyEncoding of each partition value, key_group.h)
 //   value = byte version (kSnapshotVersion), U64 seq of the key's creating event,
 //           U64 #partition values, Val..., then the key's NFA state (Nfa::SerializeState)
 // A key is dirty when it processed an event or fired a timer since the last snapshot; an
@@ -128,8 +128,6 @@ class CepOperator : public RuleOperator {
       return View(a) == View(b);
     }
   };
-  // Appends the encoding of `v` to *out.
-  static void EncodeValue(const Value& v, std::string* out);
 
   struct Timer {
     int64_t deadline;

@@ -1,5 +1,6 @@
 #include "engine/operator/key_group.h"
 
+#include <cmath>
 #include <cstring>
 
 namespace vigil::engine {
@@ -12,6 +13,9 @@ void Mix(uint64_t* h, const void* data, size_t n) {
     *h ^= p[i];
     *h *= kFnvPrime;
   }
+}
+void PutLE(uint64_t v, int bytes, std::string* out) {
+  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
 }
 }  // namespace
 
@@ -45,6 +49,45 @@ uint64_t PartitionKeyHash(const std::vector<int>& slots, const Event& e) {
     Mix(&h, &tag, 1);
   }
   return h;
+}
+
+uint16_t KeyGroupOfValues(const std::vector<Value>& key) {
+  Event e;
+  e.values = key;
+  std::vector<int> slots(key.size());
+  for (size_t i = 0; i < slots.size(); ++i) slots[i] = static_cast<int>(i);
+  return KeyGroupOf(PartitionKeyHash(slots, e));
+}
+
+void AppendKeyEncoding(const Value& v, std::string* out) {
+  out->push_back(static_cast<char>(v.type()));
+  switch (v.type()) {
+    case Type::kNull:
+      return;
+    case Type::kBool:
+      out->push_back(v.as_bool() ? 1 : 0);
+      return;
+    case Type::kInt:
+    case Type::kTimestamp:
+      PutLE(static_cast<uint64_t>(v.as_int()), 8, out);
+      return;
+    case Type::kFloat: {
+      double d = v.as_float();
+      if (d == 0) d = 0;  // -0.0 == 0.0
+      uint64_t bits;
+      if (std::isnan(d)) {
+        bits = 0x7ff8000000000000ull;
+      } else {
+        std::memcpy(&bits, &d, sizeof bits);
+      }
+      PutLE(bits, 8, out);
+      return;
+    }
+    case Type::kString:
+      PutLE(v.as_string().size(), 4, out);
+      out->append(v.as_string());
+      return;
+  }
 }
 
 }  // namespace vigil::engine

@@ -4,6 +4,7 @@
 // group, so a savepoint can be restored with a different parallelism: groups move, keys don't
 // need rehashing. The hash is fixed (not process-seeded) so groups are stable across runs.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/event.h"
@@ -24,6 +25,14 @@ inline uint16_t KeyGroupOf(uint64_t key_hash) {
   key_hash ^= key_hash >> 33;
   return state::KeyGroupForHash(key_hash, kMaxKeyGroups);
 }
+
+// The key group of a partition key given by its values, as the job's routing computes it.
+uint16_t KeyGroupOfValues(const std::vector<Value>& key);
+
+// Appends a canonical, platform-independent encoding of one partition value (type tag, then
+// little-endian payload) to *out. Values that compare equal of one type encode equally (-0.0
+// and 0.0; every NaN). Operators index and store per-key state by the concatenation.
+void AppendKeyEncoding(const Value& v, std::string* out);
 
 // The worker (0..parallelism-1) that owns a key group: contiguous ranges, as Flink's
 // KeyGroupRangeAssignment (engine/state/state_key.h holds the formula and its inverse, the

@@ -4,6 +4,8 @@
 #include <functional>
 
 #include "absl/strings/str_cat.h"
+#include "engine/operator/key_group.h"
+#include "engine/operator/keyed_snapshot.h"
 #include "engine/operator/window_operator.h"
 #include "engine/record_id.h"
 #include "engine/state/codec.h"
@@ -281,21 +283,7 @@ absl::Status WhenOperator::Snapshot(SnapshotWriter* out, bool full) {
     }
     out->Put(ks.key_group, ks.encoded, value);
   };
-  if (full) {
-    for (const KeyState& ks : keys_) {
-      if (ks.live) put(ks);
-    }
-  } else {
-    for (const auto& [encoded, key_group] : dirty_) {
-      auto it = index_.find(encoded);
-      if (it == index_.end()) {
-        out->Delete(key_group, encoded);
-      } else {
-        put(keys_[it->second]);
-      }
-    }
-  }
-  dirty_.clear();
+  WriteKeyedSnapshot(keys_, index_, &dirty_, full, out, put);
   return absl::OkStatus();
 }
 

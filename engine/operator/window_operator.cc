@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/operator/key_group.h"
+#include "engine/operator/keyed_snapshot.h"
 #include "engine/state/codec.h"
 
 namespace vigil::engine {
@@ -65,42 +66,7 @@ class StableHash {
   uint64_t h_ = 0xcbf29ce484222325ull;
 };
 
-void PutLE(uint64_t v, int bytes, std::string* out) {
-  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
-}
-
 }  // namespace
-
-void AppendKeyEncoding(const Value& v, std::string* out) {
-  out->push_back(static_cast<char>(v.type()));
-  switch (v.type()) {
-    case Type::kNull:
-      return;
-    case Type::kBool:
-      out->push_back(v.as_bool() ? 1 : 0);
-      return;
-    case Type::kInt:
-    case Type::kTimestamp:
-      PutLE(static_cast<uint64_t>(v.as_int()), 8, out);
-      return;
-    case Type::kFloat: {
-      double d = v.as_float();
-      if (d == 0) d = 0;  // -0.0 == 0.0
-      uint64_t bits;
-      if (std::isnan(d)) {
-        bits = 0x7ff8000000000000ull;
-      } else {
-        std::memcpy(&bits, &d, sizeof bits);
-      }
-      PutLE(bits, 8, out);
-      return;
-    }
-    case Type::kString:
-      PutLE(v.as_string().size(), 4, out);
-      out->append(v.as_string());
-      return;
-  }
-}
 
 absl::StatusOr<std::unique_ptr<WindowOperator>> WindowOperator::Create(
     std::shared_ptr<const cep::RuleSet> rules, int rule_index, Output output) {
@@ -159,14 +125,6 @@ uint32_t WindowOperator::FindOrCreateKey(const Event& e) {
   key.reserve(rule_->partition_slots.size());
   for (int s : rule_->partition_slots) key.push_back(e.values[s]);
   return CreateKey(std::move(key));
-}
-
-uint16_t KeyGroupOfValues(const std::vector<Value>& key) {
-  Event e;
-  e.values = key;
-  std::vector<int> slots(key.size());
-  for (size_t i = 0; i < slots.size(); ++i) slots[i] = static_cast<int>(i);
-  return KeyGroupOf(PartitionKeyHash(slots, e));
 }
 
 uint32_t WindowOperator::CreateKey(std::vector<Value> key) {
@@ -377,21 +335,7 @@ absl::Status WindowOperator::Snapshot(SnapshotWriter* out, bool full) {
     }
     out->Put(ks.key_group, ks.encoded, value);
   };
-  if (full) {
-    for (const KeyState& ks : keys_) {
-      if (ks.live) put(ks);
-    }
-  } else {
-    for (const auto& [encoded, key_group] : dirty_) {
-      auto it = index_.find(encoded);
-      if (it == index_.end()) {
-        out->Delete(key_group, encoded);
-      } else {
-        put(keys_[it->second]);
-      }
-    }
-  }
-  dirty_.clear();
+  WriteKeyedSnapshot(keys_, index_, &dirty_, full, out, put);
   return absl::OkStatus();
 }
 

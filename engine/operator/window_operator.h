@@ -161,10 +161,4 @@ class WindowOperator {
   WindowOperatorStats stats_;
 };
 
-// Appends a type-tagged binary encoding of `v` to *out (partition-key lookups).
-void AppendKeyEncoding(const Value& v, std::string* out);
-// The key group of a partition key given by its values, as the job's routing computes it
-// (KeyGroupOf(PartitionKeyHash(...)), engine/operator/key_group.h).
-uint16_t KeyGroupOfValues(const std::vector<Value>& key);
-
 }  // namespace vigil::engine

@@ -11,6 +11,7 @@
 
 #include "cep/expr/expr.h"
 #include "cep/rule_set.h"
+#include "engine/operator/key_group.h"
 #include "engine/operator/window_aggregates.h"
 #include "gtest/gtest.h"
 
