@@ -167,12 +167,13 @@ struct Job::Impl {
     StreamRuntime* stream = nullptr;
     int partition = 0;
     bool ended = false;
-    // A non-seekable input at its current end: its wait hook is waiting for data (or yielded
-    // to another input). Only such inputs can become idle.
+    // A non-seekable or followed input at its current end: its wait hook is waiting for data
+    // (or yielded to another input). Only such inputs can become idle.
     bool waiting = false;
     int64_t last_data_ms = 0;  // options.now_ms when data last arrived (`idle after`)
+    bool live() const { return !source->seekable() || source->following(); }
     bool can_idle() const {
-      return !source->seekable() && !stream->processing_time() && stream->def->idle_after;
+      return live() && !stream->processing_time() && stream->def->idle_after;
     }
   };
 
@@ -514,6 +515,11 @@ struct Job::Impl {
         *ended = true;
         return absl::OkStatus();
       }
+      if (in.waiting) {
+        // A followed file that yielded while waiting and has grown since.
+        in.waiting = false;
+        if (in.can_idle()) in.last_data_ms = options.now_ms();
+      }
       VIGIL_RETURN_IF_ERROR(OnLine(in, line));
     }
     *ended = false;
@@ -577,20 +583,28 @@ struct Job::Impl {
     self.waiting = true;
     VIGIL_RETURN_IF_ERROR(Tick());
     VIGIL_RETURN_IF_ERROR(FlushAll());
+    // A followed file is always readable for poll(2): it has data when it has grown (checked
+    // on every round; poll's timeout paces the checks).
+    const bool self_followed = self.source->following();
     std::vector<struct pollfd> fds;
     while (true) {
       if (stop_requested()) return absl::CancelledError("stop requested");
       fds.clear();
-      fds.push_back({fd, POLLIN, 0});
+      if (!self_followed) fds.push_back({fd, POLLIN, 0});
       for (auto& in : inputs) {
         if (in.get() == &self || in->ended) continue;
         if (!in->waiting) return Yield();
+        if (in->source->following()) {
+          if (in->source->HasNewData()) return Yield();
+          continue;
+        }
         fds.push_back({in->source->fd(), POLLIN, 0});
       }
+      if (self_followed && self.source->HasNewData()) break;
       int r = ::poll(fds.data(), fds.size(), static_cast<int>(kTickMs));
       if (r < 0 && errno != EINTR) break;  // the read reports the error
       if (r > 0) {
-        if (fds[0].revents != 0) break;
+        if (!self_followed && fds[0].revents != 0) break;
         return Yield();
       }
       if (failed.load()) return FirstErrorOr("stopped");
@@ -1146,7 +1160,7 @@ absl::Status Job::Run() {
       im.has_idle_inputs = true;
       in->last_data_ms = start_ms;
     }
-    if (!in->source->seekable()) {
+    if (in->live()) {
       Impl::InputRuntime* inp = in.get();
       in->source->SetWaitHook([&im, inp](int fd) { return im.WaitForInput(*inp, fd); });
     }

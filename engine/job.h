@@ -46,11 +46,12 @@
 // watermark is t - 1 after an event at t and follows the wall clock (now - 1, options.now_ms)
 // on the router's tick, so windows close and timers fire while a live input stays open.
 //
-// The tick (every 20 ms while the router waits on a pipe or stdin, and after each chunk) also
-// drives `idle after D`: a partition whose input is non-seekable, waiting for data and silent
-// for D is marked idle and no longer holds its stream's watermark back (active again on its
-// next event). Files are never idle. While a pipe is silent the router polls every waiting
-// input and gives way to any that has data.
+// The tick (every 20 ms while the router waits on a pipe, stdin or a followed file, and after
+// each chunk) also drives `idle after D`: a partition whose input is non-seekable or a followed
+// file (JsonlSource::SetFollow), waiting for data and silent for D is marked idle and no
+// longer holds its stream's watermark back (active again on its next event). Other files are
+// never idle. While a live input is silent the router polls every waiting input (a followed
+// file: has it grown?) and gives way to any that has data.
 //
 // Thread-safety: Create, Restore, Run and stats() must be called from one thread; Run() runs
 // the other threads internally and joins them before returning.

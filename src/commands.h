@@ -28,6 +28,7 @@ struct RunOptions {
   std::string metrics;               // HOST:PORT or ""
   uint64_t max_partial_matches = 0;  // 0 = unlimited
   std::string from_savepoint;        // start from this savepoint file
+  bool follow = false;               // follow file inputs like `tail -f` (until SIGINT/SIGTERM)
 };
 // Parses "10s", "500ms", "1m30s", "0" into milliseconds; false if malformed.
 bool ParseDurationMs(const std::string& text, int64_t* ms);

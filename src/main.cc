@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
                       "per rule and key; 0 = unlimited");
 
   run_cmd->add_option("--from-savepoint", run.from_savepoint, "start from this savepoint");
+  run_cmd->add_flag("--follow", run.follow,
+                    "follow file inputs like `tail -f` until SIGINT/SIGTERM");
 
   SavepointOptions savepoint;
   auto* savepoint_cmd =

@@ -350,6 +350,7 @@ int RunCommand(const RunOptions& opts) {
   if (!dead_letter.ok()) return Fail(kExitRuntime, StatusText(dead_letter.status()));
 
   std::vector<engine::JobInput> inputs;
+  bool live_inputs = opts.follow;  // an input that does not end by itself
   for (size_t s = 0; s < rules->streams.size(); ++s) {
     for (const std::string& path : paths[s]) {
       auto source = engine::JsonlSource::Open(path);
@@ -357,6 +358,9 @@ int RunCommand(const RunOptions& opts) {
         return Fail(kExitRuntime, fmt::format("stream '{}': {}", rules->streams[s].name,
                                               StatusText(source.status())));
       }
+      // --follow: files are followed like `tail -f` (standard input is not affected).
+      if (opts.follow && path != "-") (*source)->SetFollow(true);
+      if (!(*source)->seekable()) live_inputs = true;  // standard input, a pipe
       inputs.push_back(engine::JobInput{static_cast<int>(s), std::move(source).value()});
     }
   }
@@ -368,7 +372,11 @@ int RunCommand(const RunOptions& opts) {
   job_options.backend = opts.state_dir.empty() ? nullptr : backend.get();
   job_options.checkpoint_interval_ms = checkpoint_interval_ms;
   job_options.durable_outputs = durable;
-  job_options.default_output_durable = default_durable;
+  // With a live input (standard input, a pipe, --follow) the job does not end by itself:
+  // records leave for the output file as soon as they exist (flushed when the output stage
+  // idles, like standard output) instead of only at checkpoints. The file's offsets are still
+  // recorded at checkpoints (exactly-once). Bounded runs flush at checkpoints and at the end.
+  job_options.default_output_durable = default_durable && !live_inputs;
   job_options.stop = &g_stop;
   job_options.savepoint_request = &g_savepoint;
   job_options.metrics = &metrics;

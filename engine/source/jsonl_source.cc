@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 
@@ -39,6 +41,10 @@ JsonlSource::JsonlSource(int fd, std::string name, bool own, size_t block_size)
   buf_.resize(block_size_ + kLinePadding);
   struct stat st;
   regular_ = fd_ >= 0 && ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+  if (regular_) {
+    off_t pos = ::lseek(fd_, 0, SEEK_CUR);
+    read_pos_ = pos > 0 ? static_cast<uint64_t>(pos) : 0;
+  }
 }
 
 JsonlSource::~JsonlSource() {
@@ -63,7 +69,17 @@ absl::StatusOr<bool> JsonlSource::Fill() {
     ssize_t n = ::read(fd_, buf_.data() + end_, capacity - end_);
     if (n > 0) {
       end_ += static_cast<size_t>(n);
+      read_pos_ += static_cast<uint64_t>(n);
       return true;
+    }
+    if (n == 0 && following()) {
+      // tail -f: wait for the file to grow, then read again.
+      if (wait_hook_) {
+        VIGIL_RETURN_IF_ERROR(wait_hook_(fd_));
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      continue;
     }
     if (n == 0) {
       eof_ = true;
@@ -114,6 +130,12 @@ absl::StatusOr<bool> JsonlSource::Next(SourceLine* line) {
   }
 }
 
+bool JsonlSource::HasNewData() const {
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) return true;  // let the read report the error
+  return static_cast<uint64_t>(st.st_size) > read_pos_;
+}
+
 absl::Status JsonlSource::Seek(SourceOffset off) {
   if (::lseek(fd_, static_cast<off_t>(off.byte), SEEK_SET) < 0) {
     int err = errno;
@@ -126,6 +148,7 @@ absl::Status JsonlSource::Seek(SourceOffset off) {
   begin_ = end_ = 0;
   eof_ = false;
   offset_ = off;
+  read_pos_ = off.byte;
   return absl::OkStatus();
 }
 

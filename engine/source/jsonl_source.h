@@ -72,6 +72,17 @@ class JsonlSource {
   // False for pipes, terminals and standard input (unless redirected from a file).
   bool seekable() const { return regular_; }
 
+  // Follow a regular file like `tail -f`: at its end the input does not end; Fill() calls the
+  // wait hook (or sleeps briefly without one) and reads again, so lines appended later are
+  // returned. A partial last line stays buffered until its newline arrives. No effect on
+  // inputs that are not regular files. The source stays seekable.
+  void SetFollow(bool follow) { follow_ = follow; }
+  // A regular file being followed.
+  bool following() const { return follow_ && regular_; }
+  // For a followed file: the file has grown past what has been read (fstat size > read
+  // position). True on an fstat error (the next read reports it).
+  bool HasNewData() const;
+
   // The descriptor read (for poll(2) by a caller waiting on several inputs).
   int fd() const { return fd_; }
   const std::string& name() const { return name_; }
@@ -91,6 +102,8 @@ class JsonlSource {
   bool eof_ = false;
   SourceOffset offset_;
   bool regular_ = false;
+  bool follow_ = false;
+  uint64_t read_pos_ = 0;  // file position of end_ (followed files)
   std::function<absl::Status(int fd)> wait_hook_;
 };
 

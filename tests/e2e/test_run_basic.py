@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 
 RULES = """\
@@ -128,6 +129,29 @@ def output_file_and_summary_on_stderr(c):
     check(p.stdout == "", f"stdout should be empty: {p.stdout!r}")
     check(len(records(open(out).read())) == 2, "two records in --output")
     check("5 events" in p.stderr and "2 matches" in p.stderr, p.stderr)
+
+
+@test
+def output_file_gets_records_while_stdin_stays_open(c):
+    # A live input never ends the job: records must reach --output as they happen, not at
+    # the next checkpoint or at the end.
+    rules = c.write("r.vgl", RULES)
+    out = c.path("live.jsonl")
+    p = subprocess.Popen([c.vigil, "run", rules, "--input", "txn=-", "--output", out],
+                         stdin=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        late_enough = {"card": "c9", "amount": 5, "at": 10000}  # moves the watermark past c1
+        p.stdin.write("".join(json.dumps(e) + "\n" for e in EVENTS + [late_enough]))
+        p.stdin.flush()
+        deadline = time.time() + 5
+        n = 0
+        while time.time() < deadline and n < 2:
+            time.sleep(0.1)
+            n = len(records(open(out).read())) if os.path.exists(out) else 0
+        check(n == 2, f"{n} records in --output while standard input is open")
+    finally:
+        p.stdin.close()
+        p.wait(timeout=30)
 
 
 @test
