@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -28,6 +31,8 @@ namespace vigil::engine {
 namespace {
 
 constexpr int kPartitionShift = 48;
+// A route tag meaning "not precomputed": the router hashes the event's partition key itself.
+constexpr uint64_t kNoRoute = ~uint64_t{0};
 constexpr uint32_t kRouterStateVersion = 1;
 // How often (steady clock) the router raises processing-time watermarks to the wall clock and
 // checks `idle after`, and how long it waits on a silent input between two checks.
@@ -54,13 +59,44 @@ struct BarrierInfo {
   state::CheckpointMeta meta;  // sources, watermarks, router state; sinks added at commit
 };
 
+// Lines read from one input, decoded by a worker while the router reads on (parallel
+// decoding), then finalized by the router in read order: lateness, watermark, reorder buffer
+// and routing stay sequential, so results do not depend on which worker decoded what.
+struct DecodeTask {
+  struct Line {
+    size_t begin;
+    size_t size;
+    uint64_t line_number;
+  };
+  struct Decoded {
+    EventPtr event;  // null: the line is invalid (its reason is the next entry of `errors`)
+    int64_t time;    // event->time, so the router never reads the event
+    uint64_t route;  // the worker of each rule reading the stream (Impl::PrecomputeRoute)
+  };
+  // Filled by the router:
+  int stream = 0;
+  int partition = 0;
+  int64_t stamp = 0;  // processing-time streams: the arrival time stamped on every event
+  std::string text;   // the lines back to back, then JsonlSource::kLinePadding bytes
+  std::vector<Line> lines;
+  // Filled by the decoding worker:
+  std::vector<Decoded> decoded;  // by line
+  std::vector<std::string> errors;
+  bool done = false;  // guarded by Impl::decode_mu
+
+  std::string_view line(size_t i) const {
+    return std::string_view(text.data() + lines[i].begin, lines[i].size);
+  }
+};
+
 struct WorkItem {
-  enum Kind : uint8_t { kEvent, kWatermark, kBarrier, kEnd };
+  enum Kind : uint8_t { kEvent, kWatermark, kBarrier, kEnd, kDecode };
   Kind kind = kEvent;
   int32_t index = 0;  // rule (kEvent) or stream (kWatermark)
   int64_t value = 0;  // watermark ms (kWatermark)
   EventPtr event;
   std::shared_ptr<const BarrierInfo> barrier;
+  DecodeTask* task = nullptr;  // kDecode; owned by the router
 };
 using WorkBatch = std::vector<WorkItem>;
 
@@ -146,6 +182,8 @@ struct Job::Impl {
     int64_t released_wm = Watermark::Min().ms;
     int partitions = 0;
     int ended = 0;
+    // The workers of all its rules fit in one route tag (Impl::PrecomputeRoute).
+    bool route_fits = false;
     metrics::Counter* m_events = nullptr;
     metrics::Counter* m_late = nullptr;
     metrics::Counter* m_invalid = nullptr;
@@ -225,6 +263,9 @@ struct Job::Impl {
           case WorkItem::kBarrier:
             VIGIL_RETURN_IF_ERROR(OnBarrier(item.barrier));
             break;
+          case WorkItem::kDecode:
+            Decode(*item.task);
+            break;
           case WorkItem::kEnd:
             VIGIL_RETURN_IF_ERROR(Flush());
             UpdateMetrics(/*force=*/true);
@@ -239,6 +280,32 @@ struct Job::Impl {
       VIGIL_RETURN_IF_ERROR(Flush());
       UpdateMetrics();
       return DiscardChanges();
+    }
+
+    // Decodes a task's lines for the router (parallel decoding) with this worker's own
+    // decoder of the stream, and precomputes each event's route.
+    void Decode(DecodeTask& t) {
+      const StreamRuntime& s = *job_->streams[t.stream];
+      std::unique_ptr<EventDecoder>& d = decoders_[t.stream];
+      if (!d) d = std::make_unique<EventDecoder>(*s.def, static_cast<uint32_t>(t.stream));
+      t.decoded.clear();
+      t.errors.clear();
+      t.decoded.reserve(t.lines.size());
+      for (size_t i = 0; i < t.lines.size(); ++i) {
+        std::shared_ptr<Event> e = d->NewEvent();
+        absl::Status st = d->Decode(t.line(i), t.lines[i].line_number, /*padded=*/true, e.get());
+        if (!st.ok()) {
+          t.decoded.push_back({nullptr, 0, 0});
+          t.errors.emplace_back(st.message());
+          continue;
+        }
+        e->seq |= static_cast<uint64_t>(t.partition) << kPartitionShift;
+        if (s.processing_time()) e->time = EventTime(t.stamp);
+        int64_t time = e->time.ms;
+        uint64_t route = job_->PrecomputeRoute(s, *e);
+        t.decoded.push_back({std::move(e), time, route});
+      }
+      job_->DecodeDone(t);
     }
 
     // Snapshots every operator's changed keys into the backend and forwards the barrier.
@@ -322,6 +389,7 @@ struct Job::Impl {
     int index_;
     runtime::BoundedQueue<WorkBatch> in_;
     std::vector<std::unique_ptr<RuleOperator>> ops_;  // by rule index; null if not run
+    std::vector<std::unique_ptr<EventDecoder>> decoders_;  // by stream (parallel decoding)
     std::vector<OperatorStats> last_stats_;
     OutBatch pending_;
     bool need_full_ = false;
@@ -352,6 +420,10 @@ struct Job::Impl {
       if (error.ok()) error = st;
     }
     failed.store(true);
+    {
+      std::lock_guard<std::mutex> lock(decode_mu);
+    }
+    decode_cv.notify_all();
     for (auto& w : workers) w->in_.Close();
     out.Close();
   }
@@ -425,17 +497,33 @@ struct Job::Impl {
     return st.ok() ? absl::CancelledError(std::string(msg)) : st;
   }
 
-  absl::Status RouteEvent(StreamRuntime& s, const EventPtr& e) {
-    for (int r : s.rules) {
-      const cep::RuleDef& rule = rules->rules[r];
+  // The worker owning the event's key group for the stream's i-th rule.
+  int WorkerOf(const StreamRuntime& s, size_t i, const Event& e) const {
+    const cep::RuleDef& rule = rules->rules[s.rules[i]];
+    return WorkerOfKeyGroup(KeyGroupOf(PartitionKeyHash(rule.partition_slots, e)), parallelism);
+  }
+  // The workers of every rule reading the stream, packed route_bits apiece (computed where the
+  // event is decoded, so the router does not read the event), or kNoRoute when they don't fit.
+  uint64_t PrecomputeRoute(const StreamRuntime& s, const Event& e) const {
+    if (!s.route_fits) return kNoRoute;
+    uint64_t route = 0;
+    for (size_t i = 0; i < s.rules.size(); ++i) {
+      route |= static_cast<uint64_t>(WorkerOf(s, i, e)) << (i * route_bits);
+    }
+    return route;
+  }
+
+  absl::Status RouteEvent(StreamRuntime& s, EventPtr e, uint64_t route) {
+    for (size_t i = 0; i < s.rules.size(); ++i) {
       int w = 0;
       if (parallelism > 1) {
-        w = WorkerOfKeyGroup(KeyGroupOf(PartitionKeyHash(rule.partition_slots, *e)), parallelism);
+        w = route != kNoRoute ? static_cast<int>((route >> (i * route_bits)) & route_mask)
+                              : WorkerOf(s, i, *e);
       }
       WorkItem it;
       it.kind = WorkItem::kEvent;
-      it.index = r;
-      it.event = e;
+      it.index = s.rules[i];
+      it.event = i + 1 == s.rules.size() ? std::move(e) : e;
       VIGIL_RETURN_IF_ERROR(PushWork(w, std::move(it)));
     }
     return absl::OkStatus();
@@ -443,7 +531,10 @@ struct Job::Impl {
 
   absl::Status Release(StreamRuntime& s) {
     Watermark wm = s.tracker.current();
-    while (EventPtr e = s.buffer.PopReady(wm)) VIGIL_RETURN_IF_ERROR(RouteEvent(s, e));
+    uint64_t route = kNoRoute;
+    while (EventPtr e = s.buffer.PopReady(wm, &route)) {
+      VIGIL_RETURN_IF_ERROR(RouteEvent(s, std::move(e), route));
+    }
     s.released_wm = wm.ms;
     if (s.m_lag != nullptr) s.m_lag->Set(wm);
     return absl::OkStatus();
@@ -468,37 +559,156 @@ struct Job::Impl {
     return absl::OkStatus();
   }
 
+  // A line read from an input: decoded right here, or queued for a worker to decode
+  // (parallel decoding).
   absl::Status OnLine(InputRuntime& in, const SourceLine& line) {
+    if (parallel_decode) return AddLine(in, line);
     StreamRuntime& s = *in.stream;
     std::shared_ptr<Event> event = s.decoder.NewEvent();
     absl::Status st = s.decoder.Decode(line.text, line.line_number, /*padded=*/true, event.get());
     if (!st.ok()) {
-      ++s.stats.invalid;
-      if (s.m_invalid != nullptr) s.m_invalid->Inc();
-      return dead_letter->WriteInvalid(s.def->name,
-                                       std::string_view(st.message().data(), st.message().size()),
-                                       line.line_number, line.text);
+      return OnInvalid(s, std::string_view(st.message().data(), st.message().size()),
+                       line.line_number, line.text);
     }
     event->seq |= static_cast<uint64_t>(in.partition) << kPartitionShift;
+    if (s.processing_time()) {
+      s.last_processing_time = std::max(s.last_processing_time, options.now_ms());
+      event->time = EventTime(s.last_processing_time);
+    }
+    int64_t t = event->time.ms;
+    return Accept(s, in.partition, std::move(event), t, kNoRoute);
+  }
+
+  absl::Status OnInvalid(StreamRuntime& s, std::string_view reason, uint64_t line_number,
+                         std::string_view text) {
+    ++s.stats.invalid;
+    if (s.m_invalid != nullptr) s.m_invalid->Inc();
+    return dead_letter->WriteInvalid(s.def->name, reason, line_number, text);
+  }
+
+  // A decoded event, in read order: lateness, watermark, reorder buffer, routing. `time` is
+  // event->time and `route` its precomputed route (or kNoRoute): the event is not read here.
+  absl::Status Accept(StreamRuntime& s, int partition, EventPtr event, int64_t time,
+                      uint64_t route) {
     ++s.stats.events;
     if (s.m_events != nullptr) s.m_events->Inc();
     if (s.processing_time()) {
-      s.last_processing_time = std::max(s.last_processing_time, options.now_ms());
-      int64_t t = s.last_processing_time;
-      event->time = EventTime(t);
-      VIGIL_RETURN_IF_ERROR(RouteEvent(s, std::move(event)));
-      // Later events are stamped at or after t: nothing at or before t - 1 can come.
-      if (s.tracker.AdvanceTo(Watermark(t - 1))) s.released_wm = s.tracker.current().ms;
+      VIGIL_RETURN_IF_ERROR(RouteEvent(s, std::move(event), route));
+      // Later events are stamped at or after time: nothing at or before time - 1 can come.
+      if (s.tracker.AdvanceTo(Watermark(time - 1))) s.released_wm = s.tracker.current().ms;
       return absl::OkStatus();
     }
-    if (s.tracker.IsLate(event->time)) return OnLate(s, event);
-    EventTime t = event->time;
-    s.buffer.Push(std::move(event));
-    if (s.tracker.Observe(in.partition, t)) return Release(s);
+    if (s.tracker.IsLate(EventTime(time))) return OnLate(s, event);
+    s.buffer.Push(std::move(event), EventTime(time), route);
+    if (s.tracker.Observe(partition, EventTime(time))) return Release(s);
+    return absl::OkStatus();
+  }
+
+  // ---- Parallel decoding (router side) ----
+  // Lines are copied into tasks of options.decode_lines lines of one input; a full task goes
+  // to the least busy worker's queue (behind the work already routed to it), and the router
+  // reads on. At most max_in_flight tasks are out; the oldest is finalized (Accept, in read
+  // order) once decoded. Drain() finalizes everything read so far: before a checkpoint (its
+  // offsets and router state then cover exactly the lines processed), before waiting for
+  // input, on the wall-clock tick of live streams, and when an input ends.
+  absl::Status AddLine(InputRuntime& in, const SourceLine& line) {
+    if (cur_task != nullptr && cur_input != &in) VIGIL_RETURN_IF_ERROR(DispatchTask());
+    if (cur_task == nullptr) {
+      if (free_tasks.empty()) {
+        tasks.push_back(std::make_unique<DecodeTask>());
+        free_tasks.push_back(tasks.back().get());
+      }
+      cur_task = free_tasks.back();
+      free_tasks.pop_back();
+      cur_task->stream = in.stream->index;
+      cur_task->partition = in.partition;
+      cur_input = &in;
+    }
+    DecodeTask& t = *cur_task;
+    t.lines.push_back({t.text.size(), line.text.size(), line.line_number});
+    t.text.append(line.text);
+    if (t.lines.size() >= options.decode_lines) return DispatchTask();
+    return absl::OkStatus();
+  }
+
+  absl::Status DispatchTask() {
+    DecodeTask* t = std::exchange(cur_task, nullptr);
+    if (t == nullptr) return absl::OkStatus();
+    StreamRuntime& s = *streams[t->stream];
+    if (s.processing_time()) {
+      s.last_processing_time = std::max(s.last_processing_time, options.now_ms());
+      t->stamp = s.last_processing_time;
+    }
+    t->text.append(JsonlSource::kLinePadding, '\0');
+    int w = next_decoder;
+    size_t best = workers[w]->in_.size();
+    for (int i = 1; i < parallelism && best > 0; ++i) {
+      int c = (next_decoder + i) % parallelism;
+      size_t depth = workers[c]->in_.size();
+      if (depth < best) {
+        best = depth;
+        w = c;
+      }
+    }
+    next_decoder = (w + 1) % parallelism;
+    in_flight.push_back(t);
+    WorkItem it;
+    it.kind = WorkItem::kDecode;
+    it.task = t;
+    pending[w].push_back(std::move(it));
+    VIGIL_RETURN_IF_ERROR(FlushWorker(w));
+    while (in_flight.size() > max_in_flight) VIGIL_RETURN_IF_ERROR(FinalizeOldest());
+    return absl::OkStatus();
+  }
+
+  // Worker side: the task is decoded.
+  void DecodeDone(DecodeTask& t) {
+    {
+      std::lock_guard<std::mutex> lock(decode_mu);
+      t.done = true;
+    }
+    decode_cv.notify_one();
+  }
+
+  absl::Status FinalizeOldest() {
+    DecodeTask* t = in_flight.front();
+    {
+      std::unique_lock<std::mutex> lock(decode_mu);
+      decode_cv.wait(lock, [&] { return t->done || failed.load(); });
+      if (!t->done) return FirstErrorOr("stopped");
+    }
+    in_flight.pop_front();
+    StreamRuntime& s = *streams[t->stream];
+    absl::Status st;
+    size_t err = 0;
+    for (size_t i = 0; i < t->decoded.size() && st.ok(); ++i) {
+      DecodeTask::Decoded& d = t->decoded[i];
+      if (!d.event) {
+        st = OnInvalid(s, t->errors[err++], t->lines[i].line_number, t->line(i));
+      } else {
+        st = Accept(s, t->partition, std::move(d.event), d.time, d.route);
+      }
+    }
+    t->text.clear();
+    t->lines.clear();
+    t->decoded.clear();
+    t->errors.clear();
+    t->done = false;
+    free_tasks.push_back(t);
+    return st;
+  }
+
+  absl::Status Drain() {
+    VIGIL_RETURN_IF_ERROR(DispatchTask());
+    while (!in_flight.empty()) VIGIL_RETURN_IF_ERROR(FinalizeOldest());
     return absl::OkStatus();
   }
 
   absl::Status ReadChunk(InputRuntime& in, bool* ended) {
+    VIGIL_RETURN_IF_ERROR(ReadLines(in, ended));
+    return DispatchTask();
+  }
+  absl::Status ReadLines(InputRuntime& in, bool* ended) {
     SourceLine line;
     *ended = false;
     for (size_t n = 0; n < options.chunk_lines; ++n) {
@@ -536,6 +746,8 @@ struct Job::Impl {
     if (steady < next_tick_ms) return absl::OkStatus();
     next_tick_ms = steady + kTickMs;
     if (!has_processing_time && !has_idle_inputs) return absl::OkStatus();
+    // Every line read is accounted for before the clock moves watermarks.
+    VIGIL_RETURN_IF_ERROR(Drain());
     int64_t now = options.now_ms();
     bool moved = false;
     for (auto& sp : streams) {
@@ -580,6 +792,7 @@ struct Job::Impl {
   // unread lines, or a readable pipe) it gives way to it: ReadChunk then returns early and the
   // router comes back to this input later.
   absl::Status WaitForInput(InputRuntime& self, int fd) {
+    VIGIL_RETURN_IF_ERROR(Drain());
     self.waiting = true;
     VIGIL_RETURN_IF_ERROR(Tick());
     VIGIL_RETURN_IF_ERROR(FlushAll());
@@ -677,6 +890,7 @@ struct Job::Impl {
   }
 
   absl::Status InjectBarrier(bool savepoint, bool final) {
+    VIGIL_RETURN_IF_ERROR(Drain());
     auto info = std::make_shared<BarrierInfo>();
     info->id = next_checkpoint_id++;
     info->savepoint = savepoint;
@@ -749,17 +963,62 @@ struct Job::Impl {
     return absl::OkStatus();
   }
 
-  // All lanes delivered barrier `info`: flush the sinks and commit the checkpoint.
-  absl::Status CompleteCheckpoint(const BarrierInfo& info, absl::Status parts) {
-    absl::Status st = parts;
-    state::CheckpointMeta meta = info.meta;
-    if (st.ok()) {
+  // All lanes delivered barrier `info` (output thread): flush the sinks (file sinks fsync),
+  // record the durable outputs' offsets, and hand the checkpoint to the committer thread. The
+  // output stage then resumes at once: the backend's checkpoint (RocksDB: a flush and hard
+  // links) is taken while records keep flowing. Nothing writes keyed state meanwhile: workers
+  // write at barriers, and the next barrier waits until this checkpoint is finished.
+  absl::Status CompleteCheckpoint(const std::shared_ptr<const BarrierInfo>& info,
+                                  absl::Status parts) {
+    PendingCommit commit{info, parts, info->meta};
+    if (parts.ok()) {
       // A sink that cannot flush stops the job (its records would be lost).
       VIGIL_RETURN_IF_ERROR(FlushSinks());
       for (const DurableOutput& d : options.durable_outputs) {
-        meta.sinks.push_back({d.path, d.bytes(), 0});
+        commit.meta.sinks.push_back({d.path, d.bytes(), 0});
       }
-      meta.created_unix_ms = WallMs();
+      commit.meta.created_unix_ms = WallMs();
+    }
+    {
+      std::lock_guard<std::mutex> lock(commit_mu);
+      pending_commit = std::move(commit);
+    }
+    commit_cv.notify_one();
+    return absl::OkStatus();
+  }
+
+  struct PendingCommit {
+    std::shared_ptr<const BarrierInfo> info;
+    absl::Status parts;  // the workers' and the sinks' part: not OK = the checkpoint failed
+    state::CheckpointMeta meta;
+  };
+
+  // The committer thread (with a state backend): commits the checkpoints the output thread
+  // aligned, one at a time (the router starts the next only after this one is finished).
+  void CommitLoop() {
+    while (true) {
+      PendingCommit c;
+      {
+        std::unique_lock<std::mutex> lock(commit_mu);
+        commit_cv.wait(lock, [&] { return pending_commit.has_value() || commit_closed; });
+        if (!pending_commit.has_value()) return;
+        c = std::move(*pending_commit);
+        pending_commit.reset();
+      }
+      Commit(*c.info, c.parts, c.meta);
+    }
+  }
+  void CloseCommitter() {
+    {
+      std::lock_guard<std::mutex> lock(commit_mu);
+      commit_closed = true;
+    }
+    commit_cv.notify_one();
+  }
+
+  void Commit(const BarrierInfo& info, absl::Status parts, const state::CheckpointMeta& meta) {
+    absl::Status st = parts;
+    if (st.ok()) {
       std::string blob = state::EncodeCheckpointMeta(meta);
       auto done = options.backend->Checkpoint(info.id, blob);
       if (!done.ok()) {
@@ -789,7 +1048,6 @@ struct Job::Impl {
       m_state_size->Set(static_cast<int64_t>(options.backend->ApproximateSize()));
     }
     finished_id.store(info.id, std::memory_order_release);
-    return absl::OkStatus();
   }
 
   absl::Status OutputLoopImpl() {
@@ -820,7 +1078,7 @@ struct Job::Impl {
           if (lane == parallelism) current = item.barrier;
           if (!item.barrier_status.ok() && parts.ok()) parts = item.barrier_status;
           if (++arrived == lanes) {
-            VIGIL_RETURN_IF_ERROR(CompleteCheckpoint(*current, parts));
+            VIGIL_RETURN_IF_ERROR(CompleteCheckpoint(current, parts));
             arrived = 0;
             parts = absl::OkStatus();
             current.reset();
@@ -857,6 +1115,20 @@ struct Job::Impl {
   std::vector<std::unique_ptr<StreamRuntime>> streams;  // by stream index
   std::vector<std::unique_ptr<InputRuntime>> inputs;
   std::vector<std::unique_ptr<Worker>> workers;
+  // Parallel decoding (router; tasks are read by the workers they are queued to).
+  bool parallel_decode = false;
+  size_t max_in_flight = 0;
+  int route_bits = 0;  // bits per rule in a route tag
+  uint64_t route_mask = 0;
+  std::vector<std::unique_ptr<DecodeTask>> tasks;  // every task ever made
+  std::vector<DecodeTask*> free_tasks;
+  std::deque<DecodeTask*> in_flight;  // dispatched, in read order
+  DecodeTask* cur_task = nullptr;     // being filled
+  InputRuntime* cur_input = nullptr;  // of cur_task
+  int next_decoder = 0;
+  std::mutex decode_mu;
+  std::condition_variable decode_cv;
+
   std::vector<bool> runs_rule;   // by rule index
   std::vector<uint32_t> op_ids;  // by rule index
   std::vector<RuleMetrics> rule_metrics;
@@ -890,7 +1162,13 @@ struct Job::Impl {
   bool yielded = false;              // WaitForInput gave way to another input
   std::vector<InputRuntime*> idle_candidates;
 
-  // Written by the output thread; read after it joined.
+  // Output thread -> committer thread.
+  std::mutex commit_mu;
+  std::condition_variable commit_cv;
+  std::optional<PendingCommit> pending_commit;
+  bool commit_closed = false;
+
+  // Written by the output and committer threads; read after they joined.
   uint64_t records = 0;
   uint64_t checkpoints = 0;
   uint64_t checkpoint_failures = 0;
@@ -951,6 +1229,7 @@ absl::StatusOr<std::unique_ptr<Job>> Job::Create(std::shared_ptr<const cep::Rule
     im.workers.push_back(std::make_unique<Impl::Worker>(&im, w));
     im.workers.back()->ops_.resize(rules->rules.size());
     im.workers.back()->last_stats_.resize(rules->rules.size());
+    im.workers.back()->decoders_.resize(rules->streams.size());
   }
   im.pending.resize(im.parallelism);
   im.sent_wm.assign(im.parallelism,
@@ -976,6 +1255,16 @@ absl::StatusOr<std::unique_ptr<Job>> Job::Create(std::shared_ptr<const cep::Rule
       }
       w->ops_[r] = std::move(op).value();
     }
+  }
+
+  im.parallel_decode = im.parallelism > 1 && im.options.parallel_decode;
+  im.max_in_flight = 2 * static_cast<size_t>(im.parallelism);
+  if (im.options.decode_lines == 0) im.options.decode_lines = 1;
+  while ((1 << im.route_bits) < im.parallelism) ++im.route_bits;
+  im.route_mask = (uint64_t{1} << im.route_bits) - 1;
+  for (auto& s : im.streams) {
+    // Bit 63 stays clear, so no packed route equals kNoRoute.
+    if (s) s->route_fits = s->rules.size() * static_cast<size_t>(im.route_bits) <= 63;
   }
 
   if (metrics::Metrics* m = im.options.metrics) {
@@ -1072,7 +1361,7 @@ absl::Status Job::Restore(const state::CheckpointMeta& meta) {
     for (uint64_t b = 0; b < buffered; ++b) {
       auto e = std::make_shared<Event>();
       VIGIL_RETURN_IF_ERROR(dec.Ev(e.get()));
-      s->buffer.Push(std::move(e));
+      s->buffer.Push(std::move(e), kNoRoute);
     }
     // Workers have seen every watermark up to the checkpoint.
     s->released_wm = s->tracker.current().ms;
@@ -1173,6 +1462,8 @@ absl::Status Job::Run() {
     w->thread_ = std::thread([wp] { wp->Loop(); });
   }
   std::thread output([&im] { im.OutputLoop(); });
+  std::thread committer;
+  if (im.options.backend != nullptr) committer = std::thread([&im] { im.CommitLoop(); });
 
   auto route = [&]() -> absl::Status {
     size_t remaining = im.inputs.size();
@@ -1193,14 +1484,16 @@ absl::Status Job::Run() {
         VIGIL_RETURN_IF_ERROR(st);
         VIGIL_RETURN_IF_ERROR(im.Tick());
         if (!ended) continue;
+        VIGIL_RETURN_IF_ERROR(im.Drain());
         in->ended = true;
         --remaining;
         Impl::StreamRuntime& s = *in->stream;
         if (++s.ended == s.partitions) {
           // The stream's last input ended: watermark +infinity, flush everything.
           s.tracker.MarkEnded(in->partition);
-          while (EventPtr e = s.buffer.PopReady(Watermark::Max())) {
-            VIGIL_RETURN_IF_ERROR(im.RouteEvent(s, e));
+          uint64_t route = kNoRoute;
+          while (EventPtr e = s.buffer.PopReady(Watermark::Max(), &route)) {
+            VIGIL_RETURN_IF_ERROR(im.RouteEvent(s, std::move(e), route));
           }
           s.released_wm = Watermark::Max().ms;
           if (s.m_lag != nullptr) s.m_lag->Set(Watermark::Max());
@@ -1213,6 +1506,7 @@ absl::Status Job::Run() {
     return absl::OkStatus();
   };
   absl::Status st = route();
+  if (st.ok()) st = im.Drain();
   if (st.ok()) st = im.FlushAll();
   if (st.ok()) {
     for (int w = 0; w < im.parallelism && st.ok(); ++w) {
@@ -1229,6 +1523,8 @@ absl::Status Job::Run() {
     if (w->thread_.joinable()) w->thread_.join();
   }
   output.join();
+  im.CloseCommitter();
+  if (committer.joinable()) committer.join();
   if (im.failed.load()) return im.FirstError();
   return im.dead_letter->Flush();
 }

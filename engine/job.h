@@ -19,6 +19,15 @@
 //   broadcast in-band to every worker after the events they release. Late records go
 //   through the router's own output lane. Items travel in batches (JobOptions::batch_items)
 //   through bounded queues: a slow worker or sink blocks the router (backpressure).
+// - Parallel decoding (parallelism > 1, JobOptions::parallel_decode): decoding is most of the
+//   router's work, so the router only copies lines into tasks of decode_lines lines and queues
+//   each to the least busy worker, which decodes it with its own decoder and precomputes each
+//   event's route (the worker of every rule reading the stream). The router finalizes tasks
+//   strictly in read order (dead letters, lateness, watermarks, reorder buffer, routing) and
+//   never reads the events themselves, so results and the dead-letter output are identical
+//   to decoding on the router. At most 2 * parallelism tasks are in flight; every line read
+//   is finalized before a checkpoint barrier, before waiting for input, on the wall-clock tick
+//   of live streams and when an input ends.
 // - Each worker owns one RuleOperator per rule (MakeRuleOperator) for its key-group range.
 // - The output thread writes records to the sinks. Results do not depend on the parallelism
 //   except for the order of records of different keys.
@@ -28,8 +37,10 @@
 //   keys into the backend (StateKey(operator id = hash of RuleDef::fingerprint, key group,
 //   key)) and forwards the barrier. The output thread aligns: a lane that delivered barrier k
 //   is paused until every lane has; then it flushes the sinks (file sinks fsync), records the
-//   durable outputs' byte offsets and commits the checkpoint with the metadata
-//   (state::CheckpointMeta; router state in `extra`). At most one checkpoint is in flight.
+//   durable outputs' byte offsets, resumes the lanes and hands the checkpoint to a committer
+//   thread, which takes the backend's checkpoint (RocksDB: rocksdb::Checkpoint) with the
+//   metadata (state::CheckpointMeta; router state in `extra`) while records keep flowing.
+//   At most one checkpoint is in flight.
 //   A failed checkpoint is logged and counted; the job goes on and the previous completed
 //   checkpoint stays the restore point.
 // - Stop (JobOptions::stop set, e.g. by SIGINT/SIGTERM): the router stops reading, takes a
@@ -96,6 +107,11 @@ struct JobOptions {
   std::function<int64_t()> now_ms;
 
   int parallelism = 1;        // worker threads (>= 1)
+  // With parallelism > 1, the workers decode the lines the router reads (in tasks of
+  // decode_lines lines); the router finalizes them in read order. Results are the same
+  // either way; false decodes on the router (tests compare the two).
+  bool parallel_decode = true;
+  size_t decode_lines = 512;
   size_t batch_items = 512;   // items per queue push
   size_t queue_batches = 16;  // capacity of each worker queue and each output lane, in batches
 

@@ -4,8 +4,8 @@
 
 namespace vigil::engine {
 
-void ReorderBuffer::Push(EventPtr e) {
-  Entry entry{e->time.ms, next_arrival_++, std::move(e)};
+void ReorderBuffer::Push(EventPtr e, EventTime time, uint64_t tag) {
+  Entry entry{time.ms, next_arrival_++, tag, std::move(e)};
   if (run_.empty() || run_.back().time <= entry.time) {
     run_.push_back(std::move(entry));
   } else {
@@ -14,7 +14,7 @@ void ReorderBuffer::Push(EventPtr e) {
   }
 }
 
-EventPtr ReorderBuffer::PopReady(Watermark wm) {
+EventPtr ReorderBuffer::PopReady(Watermark wm, uint64_t* tag) {
   bool use_heap;
   if (run_.empty()) {
     if (heap_.empty()) return nullptr;
@@ -28,11 +28,13 @@ EventPtr ReorderBuffer::PopReady(Watermark wm) {
     if (heap_.front().time > wm.ms) return nullptr;
     std::pop_heap(heap_.begin(), heap_.end(), Later());
     EventPtr e = std::move(heap_.back().event);
+    if (tag != nullptr) *tag = heap_.back().tag;
     heap_.pop_back();
     return e;
   }
   if (run_.front().time > wm.ms) return nullptr;
   EventPtr e = std::move(run_.front().event);
+  if (tag != nullptr) *tag = run_.front().tag;
   run_.pop_front();
   return e;
 }

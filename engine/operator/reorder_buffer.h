@@ -18,10 +18,18 @@ namespace vigil::engine {
 
 class ReorderBuffer {
  public:
-  // Buffers an event; arrival order is the order of Push calls.
-  void Push(EventPtr e);
+  // Buffers an event; arrival order is the order of Push calls. `tag` is the caller's and
+  // comes back with the event from PopReady (the job keeps the event's precomputed route
+  // there, so that releasing an event never has to read it).
+  void Push(EventPtr e, uint64_t tag = 0) {
+    EventTime t = e->time;
+    Push(std::move(e), t, tag);
+  }
+  // As above with the event's time given (== e->time): the buffer does not read the event.
+  void Push(EventPtr e, EventTime time, uint64_t tag);
   // The next event with time <= wm in (time, arrival) order, or null when there is none.
-  EventPtr PopReady(Watermark wm);
+  // Sets *tag (if given) to the tag it was pushed with.
+  EventPtr PopReady(Watermark wm, uint64_t* tag = nullptr);
 
   bool empty() const { return run_.empty() && heap_.empty(); }
   size_t size() const { return run_.size() + heap_.size(); }
@@ -35,6 +43,7 @@ class ReorderBuffer {
   struct Entry {
     int64_t time;
     uint64_t arrival;
+    uint64_t tag;
     EventPtr event;
   };
   // std::push_heap builds a max-heap: "less" means "later".
