@@ -911,6 +911,11 @@ struct Job::Impl {
       if (s) meta.watermarks.push_back({s->def->name, s->tracker.current()});
     }
     meta.extra = EncodeRouterState();
+    // The dead-letter file's records so far are exactly those of the lines before the cut.
+    if (dead_letter->durable()) {
+      VIGIL_RETURN_IF_ERROR(dead_letter->Sync());
+      meta.sinks.push_back({dead_letter->path(), dead_letter->bytes(), 0});
+    }
     started_id = info->id;
     std::shared_ptr<const BarrierInfo> shared = info;
     for (int w = 0; w < parallelism; ++w) {

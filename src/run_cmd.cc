@@ -5,9 +5,9 @@
 // With --state DIR: RocksDB state and checkpoints in DIR every --checkpoint-interval; a run
 // started again with the same DIR resumes from the last completed checkpoint (stderr says
 // `restored checkpoint <id>`), rewinding the inputs and truncating the file outputs
-// (--output PATH and `file` sinks) to their checkpointed sizes: exactly-once. Standard output
-// cannot be truncated: records written to it after the last checkpoint are written again
-// after a restart (at-least-once). DIR/vigil.pid names the running job; SIGUSR1 (what
+// (--output PATH, `file` sinks and a --dead-letter file) to their checkpointed sizes:
+// exactly-once. Standard output and standard error cannot be truncated: records written to
+// them after the last checkpoint are written again after a restart (at-least-once). DIR/vigil.pid names the running job; SIGUSR1 (what
 // `vigil savepoint` sends) writes a savepoint into DIR/savepoints/. --from-savepoint PATH
 // starts from a savepoint, with any parallelism.
 #include <signal.h>
@@ -346,7 +346,8 @@ int RunCommand(const RunOptions& opts) {
     default_output = std::move(sink).value();
     default_durable = true;
   }
-  auto dead_letter = engine::DeadLetterWriter::Open(opts.dead_letter);
+  // A restored run appends to the dead-letter file (cut back to its checkpointed size above).
+  auto dead_letter = engine::DeadLetterWriter::Open(opts.dead_letter, restored.has_value());
   if (!dead_letter.ok()) return Fail(kExitRuntime, StatusText(dead_letter.status()));
 
   std::vector<engine::JobInput> inputs;

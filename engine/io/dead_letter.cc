@@ -1,5 +1,8 @@
 #include "engine/io/dead_letter.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -61,17 +64,35 @@ void AppendJsonStringSanitized(std::string_view s, std::string* out) {
   AppendJsonString(clean, out);
 }
 
-absl::StatusOr<std::unique_ptr<DeadLetterWriter>> DeadLetterWriter::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<DeadLetterWriter>> DeadLetterWriter::Open(const std::string& path,
+                                                                         bool append) {
   if (path.empty()) {
     return std::unique_ptr<DeadLetterWriter>(new DeadLetterWriter(stderr, false, true, "<stderr>"));
   }
-  std::FILE* f = std::fopen(path.c_str(), "w");
+  std::FILE* f = std::fopen(path.c_str(), append ? "a" : "w");
   if (f == nullptr) {
     return absl::InternalError(
         absl::StrCat("cannot open dead-letter output '", path, "': ", std::strerror(errno)));
   }
   std::setvbuf(f, nullptr, _IOFBF, 1 << 16);
-  return std::unique_ptr<DeadLetterWriter>(new DeadLetterWriter(f, true, false, path));
+  std::unique_ptr<DeadLetterWriter> w(new DeadLetterWriter(f, true, false, path));
+  struct stat st;
+  if (::fstat(::fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+    w->durable_ = true;
+    w->bytes_ = w->synced_ = static_cast<uint64_t>(st.st_size);
+  }
+  return w;
+}
+
+absl::Status DeadLetterWriter::Sync() {
+  VIGIL_RETURN_IF_ERROR(Flush());
+  if (!durable_ || bytes_ == synced_) return absl::OkStatus();
+  if (::fsync(::fileno(file_)) != 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot sync dead-letter output '", path_, "': ", std::strerror(errno)));
+  }
+  synced_ = bytes_;
+  return absl::OkStatus();
 }
 
 DeadLetterWriter::DeadLetterWriter(std::FILE* f, bool own, bool line_buffered, std::string path)
@@ -93,6 +114,7 @@ absl::Status DeadLetterWriter::Put() {
     return absl::InternalError(
         absl::StrCat("cannot write dead-letter output '", path_, "': ", std::strerror(errno)));
   }
+  bytes_ += line_.size();
   if (line_buffered_) std::fflush(file_);
   return absl::OkStatus();
 }

@@ -19,9 +19,11 @@ namespace vigil::engine {
 
 class DeadLetterWriter {
  public:
-  // "" = standard error (flushed after every record so it interleaves with logs).
-  // Errors: Internal when the file cannot be created (with the path and strerror).
-  static absl::StatusOr<std::unique_ptr<DeadLetterWriter>> Open(const std::string& path);
+  // "" = standard error (flushed after every record so it interleaves with logs). A file is
+  // truncated, or with `append` (a restored run: the file was cut back to its checkpointed
+  // size) appended to. Errors: Internal when the file cannot be opened (path and strerror).
+  static absl::StatusOr<std::unique_ptr<DeadLetterWriter>> Open(const std::string& path,
+                                                               bool append = false);
   // Writes into a caller-owned string (tests).
   explicit DeadLetterWriter(std::string* sink);
   ~DeadLetterWriter();
@@ -31,6 +33,16 @@ class DeadLetterWriter {
   absl::Status WriteLate(std::string_view stream, const Event& e, Watermark wm);
   absl::Status Flush();
 
+  // A regular file: the job records its size at each checkpoint and a restore truncates it
+  // back to that size, so that it is exactly-once like the file sinks.
+  bool durable() const { return durable_; }
+  const std::string& path() const { return path_; }
+  // The file's size including everything written so far (after Flush or Sync).
+  uint64_t bytes() const { return bytes_; }
+  // Flush, then fsync(2) the file (when durable and anything was written since the last
+  // Sync). Errors: Internal with the path and strerror.
+  absl::Status Sync();
+
  private:
   DeadLetterWriter(std::FILE* f, bool own, bool line_buffered, std::string path);
   absl::Status Put();
@@ -39,6 +51,9 @@ class DeadLetterWriter {
   bool own_ = false;
   bool line_buffered_ = false;
   std::string path_;
+  bool durable_ = false;
+  uint64_t bytes_ = 0;
+  uint64_t synced_ = 0;
   std::string* string_sink_ = nullptr;
   std::string line_;
 };

@@ -7,14 +7,13 @@ web-1's one-minute averages are above 90 for the windows ending T0+2m .. T0+13m
 5m later, on the window [T0+6m, T0+7m) (95, 96: avg 95.5, peak 96); the window
 [T0+13m, T0+14m) (41, 42) resolves it. web-2 never exceeds 36.
 
-Usage: test_example_cpu_high.py --vigil PATH --root REPO_ROOT
+Usage: test_example_cpu_high.py --vigil PATH [--root REPO]
 Prints one line per case, then `N passed, M failed`; exits 1 on failure.
 """
-import argparse
 import json
 import os
-import subprocess
-import sys
+
+from vigil_e2e import Suite, check, records
 
 T0 = 1714557600000
 MIN = 60000
@@ -60,43 +59,28 @@ def subset(want, got, path="record"):
     return None if ok else f"{path}: expected {want!r}, got {got!r}"
 
 
-def run_case(vigil, root, extra):
-    example = os.path.join(root, "examples", "cpu_high")
-    cmd = [vigil, "run", os.path.join(example, "rules.vgl"),
-           "--input", "metrics=" + os.path.join(example, "metrics.jsonl")] + extra
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    if p.returncode != 0:
-        return f"exit {p.returncode}: {p.stderr.strip()}"
+suite = Suite(__doc__, show_ok=True)
+
+
+def run_case(c, extra):
+    example = os.path.join(c.root, "examples", "cpu_high")
+    p = c.run(os.path.join(example, "rules.vgl"),
+              "--input", "metrics=" + os.path.join(example, "metrics.jsonl"), *extra,
+              timeout=120)
+    check(p.returncode == 0, f"exit {p.returncode}: {p.stderr.strip()}")
     try:
-        records = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+        recs = records(p.stdout)
     except json.JSONDecodeError as e:
-        return f"standard output is not JSON lines: {e}"
-    if len(records) != len(EXPECTED):
-        return f"expected {len(EXPECTED)} records, got {len(records)}:\n{p.stdout}"
-    for want, got in zip(EXPECTED, records):
+        raise AssertionError(f"standard output is not JSON lines: {e}") from None
+    check(len(recs) == len(EXPECTED),
+          f"expected {len(EXPECTED)} records, got {len(recs)}:\n{p.stdout}")
+    for want, got in zip(EXPECTED, recs):
         err = subset(want, got)
-        if err:
-            return err
-    return None
+        check(err is None, err)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vigil", required=True)
-    ap.add_argument("--root", required=True)
-    args = ap.parse_args()
-    passed = failed = 0
-    for name, extra in [("one worker", []), ("two workers", ["--parallelism", "2"])]:
-        err = run_case(os.path.abspath(args.vigil), os.path.abspath(args.root), extra)
-        if err is None:
-            passed += 1
-            print(f"ok   cpu_high ({name})")
-        else:
-            failed += 1
-            print(f"FAIL cpu_high ({name}): {err}")
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(0 if failed == 0 else 1)
-
+suite.case("cpu_high (one worker)", run_case, [])
+suite.case("cpu_high (two workers)", run_case, ["--parallelism", "2"])
 
 if __name__ == "__main__":
-    main()
+    suite.main()

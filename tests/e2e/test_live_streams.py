@@ -6,36 +6,23 @@ stop holding an event-time stream back, so records leave before the inputs end.
 Usage: test_live_streams.py --vigil PATH [--root REPO] [--filter TEXT]
 Prints one line per failing test, then `N passed, M failed`; exits nonzero on failure.
 """
-import argparse
 import json
 import os
 import queue
 import subprocess
-import sys
-import tempfile
 import threading
 import time
-import traceback
 
-TESTS = []
+from vigil_e2e import Suite, check
 
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
+suite = Suite(__doc__, tmp_prefix="vigil-live-", filter=True)
 
 
 class Live:
     """A `vigil run` process whose standard output is read line by line with a timeout."""
 
-    def __init__(self, vigil, args, cwd, stdin=subprocess.PIPE):
-        self.p = subprocess.Popen([vigil, "run", *args], stdin=stdin, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, cwd=cwd, bufsize=1)
+    def __init__(self, c, args, stdin=subprocess.PIPE):
+        self.p = c.start(*args, stdin=stdin, bufsize=1)
         self.lines = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
 
@@ -81,11 +68,11 @@ class Live:
         return self.p.returncode, self.p.stderr.read()
 
 
-@test
+@suite.test
 def processing_time_window_closes_while_stdin_is_open(c):
     rules = c.write("r.vgl", "stream m (host string, value float)\n"
                     "rule busy from m\n  window 1s compute count() as n\n  when n > 0\n")
-    live = Live(c.vigil, [rules, "--input", "m=-"], c.tmp)
+    live = Live(c, [rules, "--input", "m=-"])
     try:
         live.send([{"host": "a", "value": 1}, {"host": "a", "value": 2},
                    {"host": "b", "value": 3}])
@@ -98,11 +85,11 @@ def processing_time_window_closes_while_stdin_is_open(c):
     check(code == 0, f"exit {code}: {err[-800:]}")
 
 
-@test
+@suite.test
 def no_data_fires_while_stdin_is_open(c):
     rules = c.write("r.vgl", "stream m (host string, value float)\n"
                     "rule hot from m partition by host\n  when value > 90 no data after 1s\n")
-    live = Live(c.vigil, [rules, "--input", "m=-"], c.tmp)
+    live = Live(c, [rules, "--input", "m=-"])
     try:
         live.send([{"host": "a", "value": 95}])
         fired = live.wait_record(lambda r: r.get("kind") == "firing", 3.0)
@@ -128,8 +115,7 @@ def idle_run(c, idle):
     p1, p2 = c.path("p1"), c.path("p2")
     os.mkfifo(p1)
     os.mkfifo(p2)
-    live = Live(c.vigil, [rules, "--input", f"s={p1}", "--input", f"s={p2}"], c.tmp,
-                stdin=subprocess.DEVNULL)
+    live = Live(c, [rules, "--input", f"s={p1}", "--input", f"s={p2}"], stdin=subprocess.DEVNULL)
     writers = {}
 
     def opener(path):
@@ -163,7 +149,7 @@ def idle_run(c, idle):
     return rec, alive
 
 
-@test
+@suite.test
 def idle_partition_stops_holding_the_watermark(c):
     rec, alive = idle_run(c, idle=True)
     check(rec is not None, "no match while the silent pipe stayed open")
@@ -171,49 +157,11 @@ def idle_partition_stops_holding_the_watermark(c):
     check(rec["time"] == 2000, rec)
 
 
-@test
+@suite.test
 def silent_partition_holds_the_watermark_without_idle_after(c):
     rec, _ = idle_run(c, idle=False)
     check(rec is None, f"match before the silent partition ended: {rec}")
 
 
-class Ctx:
-    def __init__(self, vigil, root, tmp):
-        self.vigil, self.root, self.tmp = vigil, root, tmp
-
-    def path(self, name):
-        return os.path.join(self.tmp, name)
-
-    def write(self, name, text):
-        p = self.path(name)
-        with open(p, "w") as f:
-            f.write(text)
-        return p
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vigil", required=True)
-    ap.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__)))))
-    ap.add_argument("--filter", default="")
-    args = ap.parse_args()
-    vigil = os.path.abspath(args.vigil)
-    passed = failed = 0
-    for fn in TESTS:
-        if args.filter not in fn.__name__:
-            continue
-        with tempfile.TemporaryDirectory(prefix="vigil-live-") as tmp:
-            try:
-                fn(Ctx(vigil, args.root, tmp))
-                passed += 1
-            except Exception as e:  # a failing test, not a crash of the runner
-                failed += 1
-                detail = str(e) if isinstance(e, AssertionError) else traceback.format_exc()
-                print(f"FAIL {fn.__name__}: {detail}")
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(0 if failed == 0 and passed > 0 else 1)
-
-
 if __name__ == "__main__":
-    main()
+    suite.main()

@@ -10,17 +10,14 @@ sorted lines of A and B must be identical (every sub-operator's state restored, 
 lost or repeated). Done at --parallelism 1 and 2.
 
 Usage: test_monitoring_kill_restart.py --vigil PATH [--root REPO] [--events N] [--seed S]
+       [--kills K]
 Prints one line per case, then `N passed, M failed`; exits nonzero on failure.
 """
-import argparse
 import json
-import os
 import random
-import signal
-import subprocess
-import sys
-import tempfile
 import time
+
+from vigil_e2e import Suite, assert_same_lines, check, sorted_lines
 
 RULES = """\
 stream m (host string, value float, at timestamp) event time at out of order 1s
@@ -40,6 +37,11 @@ rule swing from m partition by host
   on timeout
 """
 
+suite = Suite(__doc__, tmp_prefix="vigil-mon-kill-", shared_tmp=True)
+suite.option("--events", type=int, default=2_400_000)
+suite.option("--seed", type=int, default=3)
+suite.option("--kills", type=int, default=5)
+
 
 def generate(path, n, seed):
     r = random.Random(seed)
@@ -57,91 +59,34 @@ def generate(path, n, seed):
             f.write("\n")
 
 
-def run_uninterrupted(vigil, rules, events, out, parallelism):
-    p = subprocess.run([vigil, "run", rules, "--input", f"m={events}", "--output", out,
-                        "--parallelism", str(parallelism)], capture_output=True, text=True)
-    if p.returncode != 0:
-        raise AssertionError(f"uninterrupted run exit {p.returncode}: {p.stderr[-1000:]}")
+@suite.setup
+def workload(c):
+    c.rules = c.write("rules.vgl", RULES)
+    c.input = c.path("events.jsonl")
+    generate(c.input, c.args.events, c.args.seed)
 
 
-def run_with_kills(vigil, rules, events, out, state, parallelism, rng, kills_wanted):
-    cmd = [vigil, "run", rules, "--input", f"m={events}", "--output", out, "--state", state,
-           "--checkpoint-interval", "200ms", "--parallelism", str(parallelism)]
-    kills = attempts = 0
-    while True:
-        attempts += 1
-        if attempts > 60:
-            raise AssertionError("the job never finished")
-        err_path = state + ".stderr"
-        with open(err_path, "w") as err:
-            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-            killed = False
-            if kills < kills_wanted:
-                try:
-                    p.wait(timeout=rng.uniform(0.25, 0.9))
-                except subprocess.TimeoutExpired:
-                    p.send_signal(signal.SIGKILL)
-                    killed = True
-            rc = p.wait()
-        if killed:
-            kills += 1
-            continue
-        if rc != 0:
-            raise AssertionError(f"run exit {rc}: {open(err_path).read()[-1000:]}")
-        return kills
+def monitoring_kill_restart(c, parallelism):
+    rng = random.Random(c.args.seed * 100 + parallelism)
+    a, b = c.path(f"a{parallelism}.jsonl"), c.path(f"b{parallelism}.jsonl")
+    state = c.path(f"state{parallelism}")
+    job = [c.rules, "--input", f"m={c.input}", "--parallelism", str(parallelism)]
+    c.run_to_end(*job, "--output", a)
+    t0 = time.time()
+    kills, _ = c.run_with_kills(
+        [*job, "--output", b, "--state", state, "--checkpoint-interval", "200ms"], state,
+        kills=c.args.kills, delay=lambda: rng.uniform(0.25, 0.9))
+    la, lb = sorted_lines(a), sorted_lines(b)
+    check(kills >= c.args.kills, f"only {kills} kills: the workload ended too soon")
+    kinds = {json.loads(line)["kind"] for line in la}
+    check({"firing", "resolved", "nodata", "match", "timeout"} <= kinds,
+          f"the workload does not exercise every kind: {kinds}")
+    assert_same_lines(la, lb)
+    return f"{len(la)} records, {kills} kills, {time.time() - t0:.1f}s"
 
 
-def sorted_lines(path):
-    with open(path) as f:
-        return sorted(f.read().splitlines())
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vigil", required=True)
-    ap.add_argument("--root", default=os.path.join(os.path.dirname(__file__), "..", ".."))
-    ap.add_argument("--events", type=int, default=2_400_000)
-    ap.add_argument("--seed", type=int, default=3)
-    ap.add_argument("--kills", type=int, default=5)
-    args = ap.parse_args()
-    vigil = os.path.abspath(args.vigil)
-    passed = failed = 0
-    with tempfile.TemporaryDirectory(prefix="vigil-mon-kill-") as tmp:
-        rules = os.path.join(tmp, "rules.vgl")
-        with open(rules, "w") as f:
-            f.write(RULES)
-        events = os.path.join(tmp, "events.jsonl")
-        generate(events, args.events, args.seed)
-        for parallelism in (1, 2):
-            name = f"monitoring_kill_restart_parallelism_{parallelism}"
-            try:
-                rng = random.Random(args.seed * 100 + parallelism)
-                a = os.path.join(tmp, f"a{parallelism}.jsonl")
-                b = os.path.join(tmp, f"b{parallelism}.jsonl")
-                state = os.path.join(tmp, f"state{parallelism}")
-                run_uninterrupted(vigil, rules, events, a, parallelism)
-                t0 = time.time()
-                kills = run_with_kills(vigil, rules, events, b, state, parallelism, rng,
-                                       args.kills)
-                la, lb = sorted_lines(a), sorted_lines(b)
-                if kills < args.kills:
-                    raise AssertionError(f"only {kills} kills: the workload ended too soon")
-                kinds = {json.loads(line)["kind"] for line in la}
-                if not {"firing", "resolved", "nodata", "match", "timeout"} <= kinds:
-                    raise AssertionError(f"the workload does not exercise every kind: {kinds}")
-                if la != lb:
-                    sa, sb = set(la), set(lb)
-                    raise AssertionError(
-                        f"outputs differ: {len(la)} vs {len(lb)} lines; missing {len(sa - sb)}, "
-                        f"extra {len(sb - sa)}, duplicates {len(lb) - len(sb)}")
-                print(f"ok {name}: {len(la)} records, {kills} kills, {time.time() - t0:.1f}s")
-                passed += 1
-            except Exception as e:  # noqa: BLE001
-                print(f"FAIL {name}: {e}")
-                failed += 1
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
-
+for n in (1, 2):
+    suite.case(f"monitoring_kill_restart_parallelism_{n}", monitoring_kill_restart, n)
 
 if __name__ == "__main__":
-    main()
+    suite.main()

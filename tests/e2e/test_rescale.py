@@ -8,108 +8,75 @@ sigterm_then_restart: SIGTERM mid-run exits 0 after a final checkpoint; a restar
 same --state resumes from it (`restored checkpoint`) and the output is exactly-once.
 
 Usage: test_rescale.py --vigil PATH [--root REPO] [--events N]
-Prints one line per failing test, then `N passed, M failed`; exits nonzero on failure.
+Prints one line per case, then `N passed, M failed`; exits nonzero on failure.
 """
-import argparse
 import os
-import signal
 import subprocess
-import sys
-import tempfile
 import time
 
+from vigil_e2e import Suite, assert_same_lines, check, sorted_lines, terminate
 
-def sorted_lines(path):
-    with open(path) as f:
-        return sorted(f.read().splitlines())
+suite = Suite(__doc__, tmp_prefix="vigil-rescale-", shared_tmp=True)
+suite.option("--events", type=int, default=2_000_000)
 
 
-def compare(a, b):
-    la, lb = sorted_lines(a), sorted_lines(b)
-    if la != lb:
-        sa, sb = set(la), set(lb)
-        raise AssertionError(f"outputs differ: {len(la)} vs {len(lb)} lines; missing "
-                             f"{len(sa - sb)}, extra {len(sb - sa)}")
+@suite.setup
+def uninterrupted_run(c):
+    c.rules, c.input = c.fraud_workload(c.args.events, keys=5000, jitter=300)
+    c.a = c.path("a.jsonl")
+    c.run_to_end(c.rules, "--input", f"txn={c.input}", "--output", c.a, "--parallelism", "1")
+
+
+def job(c, out, state, parallelism):
+    """The arguments of a checkpointed run at --parallelism PARALLELISM."""
+    return [c.rules, "--input", f"txn={c.input}", "--output", out, "--state", state,
+            "--parallelism", str(parallelism), "--checkpoint-interval", "1s"]
+
+
+def compare(c, out):
+    """Fails unless out holds the uninterrupted run's lines; returns how many."""
+    la, lb = sorted_lines(c.a), sorted_lines(out)
+    assert_same_lines(la, lb)
     return len(la)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vigil", required=True)
-    ap.add_argument("--root", default=os.path.join(os.path.dirname(__file__), "..", ".."))
-    ap.add_argument("--events", type=int, default=2_000_000)
-    args = ap.parse_args()
-    vigil = os.path.abspath(args.vigil)
-    passed = failed = 0
-    with tempfile.TemporaryDirectory(prefix="vigil-rescale-") as tmp:
-        rules = os.path.join(tmp, "rules.vgl")
-        events = os.path.join(tmp, "events.jsonl")
-        subprocess.run([sys.executable, os.path.join(args.root, "bench", "workload.py"), "fraud",
-                        "--events", str(args.events), "--keys", "5000", "--jitter", "300",
-                        "--rules", rules, "--out", events], check=True)
-        a = os.path.join(tmp, "a.jsonl")
-        p = subprocess.run([vigil, "run", rules, "--input", f"txn={events}", "--output", a,
-                            "--parallelism", "1"], capture_output=True, text=True)
-        assert p.returncode == 0, p.stderr
+@suite.test
+def rescale_2_to_3(c):
+    b = c.path("b.jsonl")
+    state = c.path("state-b")
+    p = c.start(*job(c, b, state, 2), stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.6)
+        sp = subprocess.run([c.vigil, "savepoint", "--state", state], capture_output=True,
+                            text=True, timeout=60)
+        path = sp.stdout.strip()
+        saved = os.path.exists(path)
+    finally:
+        code, err = terminate(p, timeout=60)
+    check(sp.returncode == 0, f"vigil savepoint: exit {sp.returncode}: {sp.stderr}")
+    check(saved, f"no savepoint at {path!r}")
+    check(code == 0, f"SIGTERM: exit {code}: {err[-800:]}")
+    p = c.run(c.rules, "--input", f"txn={c.input}", "--output", b,
+              "--state", c.path("state-b3"), "--parallelism", "3", "--from-savepoint", path,
+              stdin=subprocess.DEVNULL, timeout=None)
+    check(p.returncode == 0 and "restored savepoint" in p.stderr,
+          f"restore at 3: exit {p.returncode}: {p.stderr[-800:]}")
+    return f"{compare(c, b)} records"
 
-        def start(out, state, parallelism, extra=()):
-            return subprocess.Popen([vigil, "run", rules, "--input", f"txn={events}", "--output",
-                                     out, "--state", state, "--parallelism", str(parallelism),
-                                     "--checkpoint-interval", "1s", *extra],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
-        # rescale_2_to_3
-        try:
-            b = os.path.join(tmp, "b.jsonl")
-            state = os.path.join(tmp, "state-b")
-            job = start(b, state, 2)
-            time.sleep(0.6)
-            sp = subprocess.run([vigil, "savepoint", "--state", state], capture_output=True,
-                                text=True, timeout=60)
-            if sp.returncode != 0:
-                raise AssertionError(f"vigil savepoint: exit {sp.returncode}: {sp.stderr}")
-            path = sp.stdout.strip()
-            if not os.path.exists(path):
-                raise AssertionError(f"no savepoint at {path!r}")
-            job.send_signal(signal.SIGTERM)
-            _, err = job.communicate(timeout=60)
-            if job.returncode != 0:
-                raise AssertionError(f"SIGTERM: exit {job.returncode}: {err[-800:]}")
-            p = subprocess.run([vigil, "run", rules, "--input", f"txn={events}", "--output", b,
-                                "--state", os.path.join(tmp, "state-b3"), "--parallelism", "3",
-                                "--from-savepoint", path], capture_output=True, text=True)
-            if p.returncode != 0 or "restored savepoint" not in p.stderr:
-                raise AssertionError(f"restore at 3: exit {p.returncode}: {p.stderr[-800:]}")
-            n = compare(a, b)
-            print(f"ok rescale_2_to_3: {n} records")
-            passed += 1
-        except Exception as e:  # noqa: BLE001
-            print(f"FAIL rescale_2_to_3: {e}")
-            failed += 1
-
-        # sigterm_then_restart
-        try:
-            c = os.path.join(tmp, "c.jsonl")
-            state = os.path.join(tmp, "state-c")
-            job = start(c, state, 2)
-            time.sleep(0.7)
-            job.send_signal(signal.SIGTERM)
-            _, err = job.communicate(timeout=60)
-            if job.returncode != 0:
-                raise AssertionError(f"SIGTERM: exit {job.returncode}: {err[-800:]}")
-            job = start(c, state, 2)
-            _, err = job.communicate(timeout=120)
-            if job.returncode != 0 or "restored checkpoint" not in err:
-                raise AssertionError(f"restart: exit {job.returncode}: {err[-800:]}")
-            n = compare(a, c)
-            print(f"ok sigterm_then_restart: {n} records")
-            passed += 1
-        except Exception as e:  # noqa: BLE001
-            print(f"FAIL sigterm_then_restart: {e}")
-            failed += 1
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+@suite.test
+def sigterm_then_restart(c):
+    out = c.path("c.jsonl")
+    state = c.path("state-c")
+    p = c.start(*job(c, out, state, 2), stdout=subprocess.DEVNULL)
+    time.sleep(0.7)
+    code, err = terminate(p, timeout=60)
+    check(code == 0, f"SIGTERM: exit {code}: {err[-800:]}")
+    p = c.run(*job(c, out, state, 2), stdin=subprocess.DEVNULL, timeout=120)
+    check(p.returncode == 0 and "restored checkpoint" in p.stderr,
+          f"restart: exit {p.returncode}: {p.stderr[-800:]}")
+    return f"{compare(c, out)} records"
 
 
 if __name__ == "__main__":
-    main()
+    suite.main()

@@ -5,14 +5,14 @@ records, the dead-letter output, inputs from files, standard input and `from`, s
 Usage: test_run_basic.py --vigil PATH [--root REPO] [--filter TEXT]
 Prints one line per failing test, then `N passed, M failed`; exits nonzero on failure.
 """
-import argparse
 import json
 import os
 import subprocess
-import sys
-import tempfile
 import time
-import traceback
+
+from vigil_e2e import Suite, check, records
+
+suite = Suite(__doc__, filter=True)
 
 RULES = """\
 stream txn (card string, amount float, at timestamp)
@@ -38,55 +38,13 @@ EVENTS = [
     {"card": "c2", "amount": 600.5, "at": 3000},
 ]
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-class Ctx:
-    def __init__(self, vigil, root, tmp):
-        self.vigil, self.root, self.tmp = vigil, root, tmp
-
-    def path(self, name):
-        return os.path.join(self.tmp, name)
-
-    def write(self, name, text):
-        p = self.path(name)
-        with open(p, "w") as f:
-            f.write(text)
-        return p
-
-    def events(self, name, events, extra_lines=()):
-        lines = [json.dumps(e) for e in events] + list(extra_lines)
-        return self.write(name, "\n".join(lines) + "\n")
-
-    def run(self, *args, stdin=None, cwd=None):
-        return subprocess.run([self.vigil, "run", *args], input=stdin, capture_output=True,
-                              text=True, timeout=60, cwd=cwd or self.tmp)
-
-
-def records(text):
-    out = []
-    for line in text.splitlines():
-        if line.strip():
-            out.append(json.loads(line))  # raises if anything but JSON is there
-    return out
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
 
 def expect_exit(p, code):
     check(p.returncode == code,
           f"exit {p.returncode}, expected {code}\nstdout: {p.stdout[-800:]}\nstderr: {p.stderr[-800:]}")
 
 
-@test
+@suite.test
 def matches_on_stdout_only_records(c):
     rules = c.write("r.vgl", RULES)
     events = c.events("txn.jsonl", EVENTS)
@@ -107,7 +65,7 @@ def matches_on_stdout_only_records(c):
     check(by_card["c2"]["events"]["large"][0]["amount"] == 600.5, by_card["c2"])
 
 
-@test
+@suite.test
 def ids_are_stable_across_runs(c):
     rules = c.write("r.vgl", RULES)
     events = c.events("txn.jsonl", EVENTS)
@@ -119,7 +77,7 @@ def ids_are_stable_across_runs(c):
     check(ids_a == ids_b and len(set(ids_a)) == 2, f"{ids_a} vs {ids_b}")
 
 
-@test
+@suite.test
 def output_file_and_summary_on_stderr(c):
     rules = c.write("r.vgl", RULES)
     events = c.events("txn.jsonl", EVENTS)
@@ -131,14 +89,14 @@ def output_file_and_summary_on_stderr(c):
     check("5 events" in p.stderr and "2 matches" in p.stderr, p.stderr)
 
 
-@test
+@suite.test
 def output_file_gets_records_while_stdin_stays_open(c):
     # A live input never ends the job: records must reach --output as they happen, not at
     # the next checkpoint or at the end.
     rules = c.write("r.vgl", RULES)
     out = c.path("live.jsonl")
-    p = subprocess.Popen([c.vigil, "run", rules, "--input", "txn=-", "--output", out],
-                         stdin=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    p = c.start(rules, "--input", "txn=-", "--output", out, stdin=subprocess.PIPE, stdout=None,
+                stderr=subprocess.DEVNULL)
     try:
         late_enough = {"card": "c9", "amount": 5, "at": 10000}  # moves the watermark past c1
         p.stdin.write("".join(json.dumps(e) + "\n" for e in EVENTS + [late_enough]))
@@ -154,7 +112,7 @@ def output_file_gets_records_while_stdin_stays_open(c):
         p.wait(timeout=30)
 
 
-@test
+@suite.test
 def output_file_starts_empty_on_a_fresh_run(c):
     rules = c.write("r.vgl", RULES)
     events = c.events("txn.jsonl", EVENTS)
@@ -169,7 +127,7 @@ def output_file_starts_empty_on_a_fresh_run(c):
     expect_exit(c.run(rules, "--input", f"txn={events}", "--output", os.devnull), 0)
 
 
-@test
+@suite.test
 def stdin_input(c):
     rules = c.write("r.vgl", RULES)
     data = "\n".join(json.dumps(e) for e in EVENTS) + "\n"
@@ -178,7 +136,7 @@ def stdin_input(c):
     check(len(records(p.stdout)) == 2, p.stdout)
 
 
-@test
+@suite.test
 def from_file_relative_to_rules_dir(c):
     os.makedirs(c.path("rules"), exist_ok=True)
     rules = c.write("rules/r.vgl", RULES.replace("  out of order 1s\n",
@@ -190,7 +148,7 @@ def from_file_relative_to_rules_dir(c):
     check(len(records(p.stdout)) == 2, p.stdout + p.stderr)
 
 
-@test
+@suite.test
 def from_stdin_in_rules(c):
     rules = c.write("r.vgl", RULES.replace("  out of order 1s\n", "  out of order 1s\n  from stdin\n"))
     data = "\n".join(json.dumps(e) for e in EVENTS) + "\n"
@@ -199,7 +157,7 @@ def from_stdin_in_rules(c):
     check(len(records(p.stdout)) == 2, p.stdout + p.stderr)
 
 
-@test
+@suite.test
 def dead_letter_file_invalid_and_late(c):
     rules = c.write("r.vgl", RULES)
     events = c.events("txn.jsonl", EVENTS + [{"card": "c3", "amount": 1, "at": 100}],
@@ -222,7 +180,7 @@ def dead_letter_file_invalid_and_late(c):
     check("1 late" in p.stderr and "2 invalid" in p.stderr, p.stderr)
 
 
-@test
+@suite.test
 def dead_letter_defaults_to_stderr(c):
     rules = c.write("r.vgl", RULES)
     events = c.events("txn.jsonl", EVENTS, extra_lines=["[1]"])
@@ -233,7 +191,7 @@ def dead_letter_defaults_to_stderr(c):
     check(len(dl) == 1 and dl[0]["reason"] == "line 6: not a JSON object", p.stderr)
 
 
-@test
+@suite.test
 def late_to_and_timeout_sinks(c):
     rules = c.write("r.vgl", RULES.replace("  out of order 1s\n", "  out of order 1s\n  late to late\n")
                     .replace("within 10m", "within 1s").rstrip("\n")
@@ -258,7 +216,7 @@ def late_to_and_timeout_sinks(c):
     check(len(out) == 1 and out[0]["kind"] == "match" and out[0]["key"] == {"card": "b"}, out)
 
 
-@test
+@suite.test
 def rules_error_exit_1(c):
     rules = c.write("r.vgl", RULES.replace("amount >= 500", "amout >= 500"))
     events = c.events("txn.jsonl", EVENTS)
@@ -268,7 +226,7 @@ def rules_error_exit_1(c):
     check(p.stdout == "", p.stdout)
 
 
-@test
+@suite.test
 def usage_errors_exit_2(c):
     rules = c.write("r.vgl", RULES)
     events = c.events("txn.jsonl", EVENTS)
@@ -285,7 +243,7 @@ def usage_errors_exit_2(c):
     expect_exit(p, 2)
 
 
-@test
+@suite.test
 def runtime_errors_exit_3(c):
     rules = c.write("r.vgl", RULES)
     p = c.run(rules, "--input", f"txn={c.path('missing.jsonl')}")
@@ -304,7 +262,7 @@ def runtime_errors_exit_3(c):
     check('"kind":"firing"' in p.stdout, p.stdout)
 
 
-@test
+@suite.test
 def state_checkpoint_metrics_parallelism_flags_run(c):
     rules = c.write("r.vgl", RULES)
     events = c.events("txn.jsonl", EVENTS)
@@ -317,7 +275,7 @@ def state_checkpoint_metrics_parallelism_flags_run(c):
     expect_exit(bad, 2)
 
 
-@test
+@suite.test
 def max_partial_matches(c):
     rules = c.write("r.vgl", RULES)
     evs = [{"card": "c", "amount": 0.1 * (i + 1), "at": 1000 + i} for i in range(5)]
@@ -330,7 +288,7 @@ def max_partial_matches(c):
     check(1 <= len(recs) <= 2, recs)
 
 
-@test
+@suite.test
 def two_streams_two_inputs(c):
     rules = c.write("r.vgl", RULES + """
 stream login (user string, ok bool, at timestamp) event time at
@@ -344,29 +302,5 @@ rule brute from login partition by user pattern f{3} define f as not ok
     check(sorted(r["rule"] for r in recs) == ["brute", "card_testing", "card_testing"], recs)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vigil", required=True)
-    ap.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__)))))
-    ap.add_argument("--filter", default="")
-    args = ap.parse_args()
-    vigil = os.path.abspath(args.vigil)
-    passed = failed = 0
-    for fn in TESTS:
-        if args.filter not in fn.__name__:
-            continue
-        with tempfile.TemporaryDirectory(prefix="vigil-e2e-") as tmp:
-            try:
-                fn(Ctx(vigil, args.root, tmp))
-                passed += 1
-            except Exception as e:  # a failing test, not a crash of the runner
-                failed += 1
-                detail = str(e) if isinstance(e, AssertionError) else traceback.format_exc()
-                print(f"FAIL {fn.__name__}: {detail}")
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(0 if failed == 0 and passed > 0 else 1)
-
-
 if __name__ == "__main__":
-    main()
+    suite.main()
