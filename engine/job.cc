@@ -38,6 +38,14 @@ constexpr uint32_t kRouterStateVersion = 1;
 // checks `idle after`, and how long it waits on a silent input between two checks.
 constexpr int64_t kTickMs = 20;
 
+// How long a busy worker may hold records before handing them to the output stage.
+constexpr int64_t kOutputLingerUs = 1000;
+
+int64_t SteadyUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -220,8 +228,20 @@ struct Job::Impl {
     Worker(Impl* job, int index) : job_(job), index_(index), in_(job->options.queue_batches) {}
 
     absl::Status Route(const Record& r, const std::vector<int>& sinks) override {
+      if (pending_.empty()) pending_since_us_ = SteadyUs();
       pending_.push_back(OutItem{r, sinks, nullptr, absl::OkStatus(), false});
       if (pending_.size() >= job_->options.batch_items) return Flush();
+      return absl::OkStatus();
+    }
+    // After a batch of work: records leave for the output stage when this worker is about to
+    // wait for input, or once the oldest has waited kOutputLingerUs; a busy worker thus hands
+    // over records in batches rather than waking the output thread for every input batch.
+    absl::Status MaybeFlush() {
+      if (pending_.empty()) return absl::OkStatus();
+      if (job_->inline_worker || in_.approx_size() == 0 ||
+          SteadyUs() - pending_since_us_ >= kOutputLingerUs) {
+        return Flush();
+      }
       return absl::OkStatus();
     }
     absl::Status Flush() {
@@ -277,7 +297,7 @@ struct Job::Impl {
         }
       }
       batch.clear();
-      VIGIL_RETURN_IF_ERROR(Flush());
+      VIGIL_RETURN_IF_ERROR(MaybeFlush());
       UpdateMetrics();
       return DiscardChanges();
     }
@@ -392,6 +412,7 @@ struct Job::Impl {
     std::vector<std::unique_ptr<EventDecoder>> decoders_;  // by stream (parallel decoding)
     std::vector<OperatorStats> last_stats_;
     OutBatch pending_;
+    int64_t pending_since_us_ = 0;  // steady clock, when pending_ got its first record
     bool need_full_ = false;
     int64_t next_metrics_ms_ = 0;
     int64_t next_discard_ms_ = 0;

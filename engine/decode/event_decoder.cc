@@ -522,19 +522,26 @@ struct EventDecoder::Impl {
 
 // A free list of events. Each node holds an event and the storage for the shared_ptr
 // control block that owns it: the deleter does nothing (the event stays constructed, keeping
-// its capacity) and the control block's allocator returns the node to the pool when the
-// control block itself is released, which is the last access to the node.
+// its capacity) and the control block's allocator returns the node when the control block
+// itself is released, which is the last access to the node.
 //
-// Get is called by the decoder's thread only; Put by whichever thread releases an event.
-// Released nodes go onto a lock-free stack (push by CAS; the decoder takes the whole stack
-// at once with an exchange, so there is no ABA problem) and Get serves from a private list
-// refilled from it. When the decoder goes away, Orphan marks the stack closed; nodes that
-// come back afterwards are deleted, and whoever deletes the last node deletes the pool.
+// A released node first goes to the releasing thread's own cache (up to kThreadCacheNodes),
+// and a decoder's Get takes from its thread's cache first: with parallel decoding a worker
+// mostly reuses nodes it released itself, whose memory is still in its core's cache, instead
+// of writing into memory last touched by another core. Nodes in a cache may belong to any
+// pool; a thread's cache gives its nodes back to their pools when the thread ends.
+//
+// A node is owned (counted) by the pool that created it. When the cache is full, or on a
+// thread without one, the node goes back to its pool: onto a lock-free stack (push by CAS;
+// the decoder takes the whole stack at once with an exchange, so there is no ABA problem),
+// from which Get refills a private list. When the decoder goes away, Orphan marks the stack
+// closed; nodes that come back afterwards are deleted, and whoever deletes the pool's last
+// node (or Orphan, if none is out) deletes the pool.
 class EventDecoder::Pool {
  public:
   struct Node {
     Event event;
-    Pool* pool;
+    Pool* pool;  // the owner
     Node* next = nullptr;
     alignas(std::max_align_t) unsigned char control_block[64];
   };
@@ -551,7 +558,7 @@ class EventDecoder::Pool {
       if (n != 1) std::abort();
       return reinterpret_cast<T*>(node->control_block);
     }
-    void deallocate(T*, size_t) { node->pool->Put(node); }
+    void deallocate(T*, size_t) { Release(node); }
     template <typename U>
     bool operator==(const NodeAllocator<U>& o) const {
       return node == o.node;
@@ -564,20 +571,65 @@ class EventDecoder::Pool {
   };
 
   std::shared_ptr<Event> Get() {
-    if (local_ == nullptr) local_ = returned_.exchange(nullptr, std::memory_order_acquire);
-    Node* n = local_;
-    if (n != nullptr) {
-      local_ = n->next;
-    } else {
-      n = new Node;
-      n->pool = this;
-      ++created_;
+    Node* n = cache_.Take();
+    if (n == nullptr) {
+      if (local_ == nullptr) local_ = returned_.exchange(nullptr, std::memory_order_acquire);
+      n = local_;
+      if (n != nullptr) {
+        local_ = n->next;
+      } else {
+        n = new Node;
+        n->pool = this;
+        live_.fetch_add(1, std::memory_order_relaxed);
+      }
     }
     return std::shared_ptr<Event>(&n->event, KeepEvent{}, NodeAllocator<Event>(n));
   }
 
+  // Called by the decoder's destructor.
+  void Orphan() {
+    Node* list = returned_.exchange(Closed(), std::memory_order_acq_rel);
+    DeleteList(local_);
+    DeleteList(list);
+    local_ = nullptr;
+    Unref(this);  // the decoder's reference
+  }
+
+ private:
+  static constexpr size_t kThreadCacheNodes = 1024;
+
+  // Released nodes kept by one thread for its decoders. Thread-local.
+  struct ThreadCache {
+    Node* head = nullptr;
+    size_t size = 0;
+    Node* Take() {
+      Node* n = head;
+      if (n != nullptr) {
+        head = n->next;
+        --size;
+      }
+      return n;
+    }
+    bool Keep(Node* n) {
+      if (size >= kThreadCacheNodes) return false;
+      n->next = head;
+      head = n;
+      ++size;
+      return true;
+    }
+    ~ThreadCache() {
+      while (Node* n = Take()) n->pool->Put(n);
+    }
+  };
+  static thread_local ThreadCache cache_;
+
+  static void Release(Node* n) {
+    if (!cache_.Keep(n)) n->pool->Put(n);
+  }
+
+  // Back to the owner's stack, or deleted once the owner is orphaned.
   void Put(Node* n) {
-    // Acquire: seeing Closed() must also show Orphan's store to remaining_.
+    // Acquire: seeing Closed() must also show what Orphan did before.
     Node* head = returned_.load(std::memory_order_acquire);
     while (head != Closed()) {
       n->next = head;
@@ -586,41 +638,35 @@ class EventDecoder::Pool {
         return;
       }
     }
-    delete n;
-    if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    DeleteNode(n);
   }
 
-  // Called by the decoder's destructor, on the decoder's thread.
-  void Orphan() {
-    // Counts every node plus one for this call, so the pool outlives it.
-    remaining_.store(created_ + 1, std::memory_order_relaxed);
-    Node* list = returned_.exchange(Closed(), std::memory_order_acq_rel);
-    int64_t done = DeleteList(local_) + DeleteList(list) + 1;
-    local_ = nullptr;
-    if (remaining_.fetch_sub(done, std::memory_order_acq_rel) == done) delete this;
-  }
-
- private:
   ~Pool() = default;
 
   static Node* Closed() { return reinterpret_cast<Node*>(alignof(Node)); }
 
-  static int64_t DeleteList(Node* n) {
-    int64_t count = 0;
+  static void Unref(Pool* p) {
+    if (p->live_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete p;
+  }
+  static void DeleteNode(Node* n) {
+    Pool* p = n->pool;
+    delete n;
+    Unref(p);
+  }
+  static void DeleteList(Node* n) {
     while (n != nullptr) {
       Node* next = n->next;
-      delete n;
+      DeleteNode(n);
       n = next;
-      ++count;
     }
-    return count;
   }
 
-  std::atomic<Node*> returned_{nullptr};  // released nodes, or Closed() once orphaned
-  Node* local_ = nullptr;                 // free nodes owned by the decoder's thread
-  int64_t created_ = 0;                   // nodes created (decoder's thread)
-  std::atomic<int64_t> remaining_{0};     // nodes not yet deleted, once orphaned
+  std::atomic<Node*> returned_{nullptr};  // released own nodes, or Closed() once orphaned
+  Node* local_ = nullptr;                 // free own nodes, for the decoder's thread
+  std::atomic<int64_t> live_{1};          // own nodes not deleted, + 1 until orphaned
 };
+
+thread_local EventDecoder::Pool::ThreadCache EventDecoder::Pool::cache_;
 
 EventDecoder::EventDecoder(const cep::StreamDef& stream, uint32_t stream_index)
     : impl_(std::make_unique<Impl>(stream, stream_index)), pool_(new Pool) {}

@@ -11,6 +11,11 @@
 //
 // Close() wakes every waiter: pushes then fail (return false), pops drain what is queued and
 // then return false. Thread-safe.
+//
+// A producer blocked on a full BoundedQueue is woken when the queue has drained to half its
+// capacity (hysteresis), so a fast producer and a slow consumer switch contexts once per
+// capacity/2 items instead of once per item.
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -30,6 +35,7 @@ class BoundedQueue {
     not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
     if (closed_) return false;
     items_.push_back(std::move(item));
+    approx_size_.store(items_.size(), std::memory_order_relaxed);
     not_empty_.notify_one();
     return true;
   }
@@ -40,7 +46,11 @@ class BoundedQueue {
     if (items_.empty()) return false;
     *out = std::move(items_.front());
     items_.pop_front();
-    not_full_.notify_one();
+    approx_size_.store(items_.size(), std::memory_order_relaxed);
+    // Producers blocked on a full queue are woken once it has drained to half, not on every
+    // pop: a producer faster than its consumer then refills in bursts instead of sleeping
+    // and waking for every item (a context switch per batch).
+    if (items_.size() == capacity_ / 2) not_full_.notify_all();
     return true;
   }
   void Close() {
@@ -53,12 +63,15 @@ class BoundedQueue {
     std::lock_guard<std::mutex> lock(mu_);
     return items_.size();
   }
+  // size() as of some recent push or pop, without taking the lock (for heuristics).
+  size_t approx_size() const { return approx_size_.load(std::memory_order_relaxed); }
 
  private:
   const size_t capacity_;
   mutable std::mutex mu_;
   std::condition_variable not_full_, not_empty_;
   std::deque<T> items_;
+  std::atomic<size_t> approx_size_{0};
   bool closed_ = false;
 };
 
