@@ -47,12 +47,12 @@ def wait_matches(out, n, timeout):
     return matches(out)
 
 
-@suite.test
-def follow_reads_appended_lines_until_sigterm(c):
+def follow_reads_appended_lines_until_sigterm(c, n):
     rules = c.write("r.vgl", RULES)
     data = c.write("in.jsonl", ev("k1", "a", 1000))
     out = c.path("out.jsonl")
-    p = c.start(rules, "--follow", "--input", f"s={data}", "--output", out)
+    p = c.start(rules, "--follow", "--input", f"s={data}", "--output", out,
+                "--parallelism", str(n))
     try:
         time.sleep(0.5)
         check(p.poll() is None, f"vigil exited at the end of the file: {p.poll()}")
@@ -68,6 +68,11 @@ def follow_reads_appended_lines_until_sigterm(c):
         code, err = terminate(p)
     check(code == 0, f"exit {code} after SIGTERM: {err[-800:]}")
     check(len(matches(out)) == 1, matches(out))
+
+
+for n in (1, 2):
+    suite.case("follow_reads_appended_lines_until_sigterm" + ("_parallelism_2" if n == 2 else ""),
+               follow_reads_appended_lines_until_sigterm, n)
 
 
 @suite.test

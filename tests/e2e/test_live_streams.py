@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """End-to-end tests of `vigil run` on live inputs that stay open (language.md §2, §7):
 processing-time watermarks follow the wall clock, and `idle after` lets a silent partition
-stop holding an event-time stream back, so records leave before the inputs end.
+stop holding an event-time stream back, so records leave before the inputs end. Every case
+runs at --parallelism 1 (the router applies the work itself) and 2 (worker threads, lines
+decoded by the workers).
 
 Usage: test_live_streams.py --vigil PATH [--root REPO] [--filter TEXT]
 Prints one line per failing test, then `N passed, M failed`; exits nonzero on failure.
@@ -68,11 +70,10 @@ class Live:
         return self.p.returncode, self.p.stderr.read()
 
 
-@suite.test
-def processing_time_window_closes_while_stdin_is_open(c):
+def processing_time_window_closes_while_stdin_is_open(c, n):
     rules = c.write("r.vgl", "stream m (host string, value float)\n"
                     "rule busy from m\n  window 1s compute count() as n\n  when n > 0\n")
-    live = Live(c, [rules, "--input", "m=-"])
+    live = Live(c, [rules, "--input", "m=-", "--parallelism", str(n)])
     try:
         live.send([{"host": "a", "value": 1}, {"host": "a", "value": 2},
                    {"host": "b", "value": 3}])
@@ -85,11 +86,10 @@ def processing_time_window_closes_while_stdin_is_open(c):
     check(code == 0, f"exit {code}: {err[-800:]}")
 
 
-@suite.test
-def no_data_fires_while_stdin_is_open(c):
+def no_data_fires_while_stdin_is_open(c, n):
     rules = c.write("r.vgl", "stream m (host string, value float)\n"
                     "rule hot from m partition by host\n  when value > 90 no data after 1s\n")
-    live = Live(c, [rules, "--input", "m=-"])
+    live = Live(c, [rules, "--input", "m=-", "--parallelism", str(n)])
     try:
         live.send([{"host": "a", "value": 95}])
         fired = live.wait_record(lambda r: r.get("kind") == "firing", 3.0)
@@ -104,7 +104,7 @@ def no_data_fires_while_stdin_is_open(c):
     check(code == 0, f"exit {code}: {err[-800:]}")
 
 
-def idle_run(c, idle):
+def idle_run(c, idle, n):
     """Two named pipes of one event-time stream; events on the first only. Returns whether a
     match left before either pipe was closed, and the exit status."""
     stream = "stream s (name string, t timestamp)\n  event time t\n"
@@ -115,7 +115,8 @@ def idle_run(c, idle):
     p1, p2 = c.path("p1"), c.path("p2")
     os.mkfifo(p1)
     os.mkfifo(p2)
-    live = Live(c, [rules, "--input", f"s={p1}", "--input", f"s={p2}"], stdin=subprocess.DEVNULL)
+    live = Live(c, [rules, "--input", f"s={p1}", "--input", f"s={p2}", "--parallelism", str(n)],
+                stdin=subprocess.DEVNULL)
     writers = {}
 
     def opener(path):
@@ -149,18 +150,23 @@ def idle_run(c, idle):
     return rec, alive
 
 
-@suite.test
-def idle_partition_stops_holding_the_watermark(c):
-    rec, alive = idle_run(c, idle=True)
+def idle_partition_stops_holding_the_watermark(c, n):
+    rec, alive = idle_run(c, idle=True, n=n)
     check(rec is not None, "no match while the silent pipe stayed open")
     check(alive, "vigil exited before the pipes were closed")
     check(rec["time"] == 2000, rec)
 
 
-@suite.test
-def silent_partition_holds_the_watermark_without_idle_after(c):
-    rec, _ = idle_run(c, idle=False)
+def silent_partition_holds_the_watermark_without_idle_after(c, n):
+    rec, _ = idle_run(c, idle=False, n=n)
     check(rec is None, f"match before the silent partition ended: {rec}")
+
+
+for fn in (processing_time_window_closes_while_stdin_is_open, no_data_fires_while_stdin_is_open,
+           idle_partition_stops_holding_the_watermark,
+           silent_partition_holds_the_watermark_without_idle_after):
+    for n in (1, 2):
+        suite.case(f"{fn.__name__}{'' if n == 1 else '_parallelism_2'}", fn, n)
 
 
 if __name__ == "__main__":
