@@ -408,7 +408,7 @@ struct Job::Impl {
     Impl* job_;
     int index_;
     runtime::BoundedQueue<WorkBatch> in_;
-    std::vector<std::unique_ptr<RuleOperator>> ops_;  // by rule index; null if not run
+    std::vector<std::unique_ptr<RuleOperator>> ops_;       // by rule index; null if not run
     std::vector<std::unique_ptr<EventDecoder>> decoders_;  // by stream (parallel decoding)
     std::vector<OperatorStats> last_stats_;
     OutBatch pending_;
@@ -441,9 +441,7 @@ struct Job::Impl {
       if (error.ok()) error = st;
     }
     failed.store(true);
-    {
-      std::lock_guard<std::mutex> lock(decode_mu);
-    }
+    { std::lock_guard<std::mutex> lock(decode_mu); }
     decode_cv.notify_all();
     for (auto& w : workers) w->in_.Close();
     out.Close();
@@ -662,10 +660,10 @@ struct Job::Impl {
     }
     t->text.append(JsonlSource::kLinePadding, '\0');
     int w = next_decoder;
-    size_t best = workers[w]->in_.size();
+    size_t best = workers[w]->in_.approx_size();
     for (int i = 1; i < parallelism && best > 0; ++i) {
       int c = (next_decoder + i) % parallelism;
-      size_t depth = workers[c]->in_.size();
+      size_t depth = workers[c]->in_.approx_size();
       if (depth < best) {
         best = depth;
         w = c;

@@ -27,6 +27,7 @@ struct RunOptions {
   std::string checkpoint_interval = "10s";
   std::string metrics;               // HOST:PORT or ""
   uint64_t max_partial_matches = 0;  // 0 = unlimited
+  int queue_capacity = 16;           // batches per worker queue / output lane (backpressure)
   std::string from_savepoint;        // start from this savepoint file
   bool follow = false;               // follow file inputs like `tail -f` (until SIGINT/SIGTERM)
 };

@@ -28,6 +28,11 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--metrics", run.metrics, "HOST:PORT to serve /metrics");
   run_cmd->add_option("--max-partial-matches", run.max_partial_matches,
                       "per rule and key; 0 = unlimited");
+  run_cmd
+      ->add_option("--queue-capacity", run.queue_capacity,
+                   "batches (of up to 512 events or records) each worker queue and output "
+                   "lane holds before its producer waits")
+      ->check(CLI::Range(1, 1 << 16));
 
   run_cmd->add_option("--from-savepoint", run.from_savepoint, "start from this savepoint");
   run_cmd->add_flag("--follow", run.follow,

@@ -369,6 +369,7 @@ int RunCommand(const RunOptions& opts) {
   InstallSignals();
   engine::JobOptions job_options;
   job_options.max_partial_matches = opts.max_partial_matches;
+  job_options.queue_batches = static_cast<size_t>(opts.queue_capacity);
   job_options.parallelism = parallelism;
   job_options.backend = opts.state_dir.empty() ? nullptr : backend.get();
   job_options.checkpoint_interval_ms = checkpoint_interval_ms;

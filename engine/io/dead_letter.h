@@ -23,7 +23,7 @@ class DeadLetterWriter {
   // truncated, or with `append` (a restored run: the file was cut back to its checkpointed
   // size) appended to. Errors: Internal when the file cannot be opened (path and strerror).
   static absl::StatusOr<std::unique_ptr<DeadLetterWriter>> Open(const std::string& path,
-                                                               bool append = false);
+                                                                bool append = false);
   // Writes into a caller-owned string (tests).
   explicit DeadLetterWriter(std::string* sink);
   ~DeadLetterWriter();

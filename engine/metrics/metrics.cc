@@ -258,7 +258,8 @@ struct Metrics::Impl : public prometheus::Collectable {
   Labeled<Counter> rule_dropped{"vigil_rule_dropped_partial_matches_total",
                                 "Partial matches dropped by --max-partial-matches, per rule",
                                 "rule"};
-  Labeled<Gauge> queue_depth{"vigil_queue_depth", "Items waiting in an internal queue, per queue",
+  Labeled<Gauge> queue_depth{"vigil_queue_depth",
+                             "Batches waiting in an internal queue (worker-N, output), per queue",
                              "queue"};
   Labeled<Counter> sink_records{"vigil_sink_records_total", "Records written, per sink", "sink"};
   Labeled<Counter> sink_errors{"vigil_sink_errors_total", "Failed record writes, per sink", "sink"};

@@ -3,7 +3,8 @@
 
 Runs a deterministic fraud workload (bench/workload.py, out-of-order events, timeouts
 off) and an `on timeout` rule at N = 1, 2, 3, from a file and from standard input, with and
-without --state checkpoints, and compares the sorted output lines.
+without --state checkpoints, and with queues of a single batch (--queue-capacity 1), and
+compares the sorted output lines.
 
 Usage: test_parallel_equivalence.py --vigil PATH [--root REPO] [--events N]
 Prints one line per failing test, then `N passed, M failed`; exits nonzero on failure.
@@ -34,10 +35,13 @@ def workload(c):
     c.base = None  # the sorted output of the first case, which every other one must equal
 
 
-def parallelism(c, n, stdin, state):
+def parallelism(c, n, stdin, state, queue=None):
     args = [c.rules, "--parallelism", str(n), "--input", "txn=-" if stdin else f"txn={c.input}"]
+    if queue is not None:
+        args += ["--queue-capacity", str(queue)]
     if state:
-        args += ["--state", c.path(f"state-{n}-{stdin}"), "--checkpoint-interval", "100ms"]
+        state_dir = c.path(f"state-{n}-{stdin}-{queue}")
+        args += ["--state", state_dir, "--checkpoint-interval", "100ms"]
     with open(c.input) as inp:
         p = c.run(*args, stdin=inp if stdin else subprocess.DEVNULL, timeout=None)
     check(p.returncode == 0, f"{args}: exit {p.returncode}: {p.stderr[-800:]}")
@@ -53,6 +57,8 @@ for n, stdin, state in [(1, False, False), (2, False, False), (3, False, False),
                         (2, True, False), (3, False, True), (2, True, True)]:
     suite.case(f"parallelism_{n}{'_stdin' if stdin else ''}{'_state' if state else ''}",
                parallelism, n, stdin, state)
+# Queues of one batch: every stage waits on the next all the time (backpressure).
+suite.case("parallelism_3_queue_capacity_1", parallelism, 3, False, True, queue=1)
 
 if __name__ == "__main__":
     suite.main()

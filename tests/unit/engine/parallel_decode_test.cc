@@ -46,14 +46,13 @@ rule by_merchant from txn partition by merchant
 
 // Events with jitter, invalid lines of several kinds, blank lines and late events.
 std::string WriteInput(const std::string& name, int n, int seed) {
-  std::string path = testing::TempDir() + "/parallel_decode_" + std::to_string(getpid()) + "_" +
-                     name + ".jsonl";
+  std::string path =
+      testing::TempDir() + "/parallel_decode_" + std::to_string(getpid()) + "_" + name + ".jsonl";
   std::ofstream out(path);
   for (int i = 0; i < n; ++i) {
     int k = i * 7 + seed;
     if (k % 101 == 0) {
-      out << "{\"card\":\"c1\",\"amount\":\"lots\",\"merchant\":\"m\",\"at\":" << 1000 + i
-          << "}\n";
+      out << "{\"card\":\"c1\",\"amount\":\"lots\",\"merchant\":\"m\",\"at\":" << 1000 + i << "}\n";
       continue;
     }
     if (k % 211 == 0) {
