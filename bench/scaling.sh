@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Throughput of `vigil run` at 1 and 2 worker threads on a fraud workload, with and without
-# checkpoints every second (RocksDB state in a temporary --state DIR).
+# Throughput of `vigil run` at 1 and 2 worker threads on a fraud (or metrics) workload, with
+# and without checkpoints every second (RocksDB state in a temporary --state DIR).
 # Usage: bench/scaling.sh [VIGIL]      (default: build/vigil)
-# Env:   EVENTS (default 3000000), KEYS (default 10000), JITTER ms (default 200), KEEP=1.
+# Env:   WORKLOAD=fraud|metrics (default fraud), EVENTS (default 3000000), KEYS (default 10000
+#        for fraud, 2000 for metrics), JITTER ms (fraud; default 200), KEEP=1.
 # Prints events/s per configuration, the 2-vs-1 speedup and the checkpointed/plain ratio.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -11,16 +12,24 @@ events="${EVENTS:-3000000}"
 [ -x "$vigil" ] || { echo "scaling.sh: no vigil binary at $vigil" >&2; exit 2; }
 tmp="$(mktemp -d /tmp/vigil-scaling-XXXXXX)"
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$tmp"' EXIT
-echo "generating $events fraud events..." >&2
-python3 "$root/bench/workload.py" fraud --events "$events" --keys "${KEYS:-10000}" \
-  --jitter "${JITTER:-200}" --rules "$tmp/rules.vgl" --out "$tmp/events.jsonl"
+kind="${WORKLOAD:-fraud}"
+echo "generating $events $kind events..." >&2
+if [ "$kind" = metrics ]; then
+  python3 "$root/bench/workload.py" metrics --events "$events" --keys "${KEYS:-2000}" \
+    --rules "$tmp/rules.vgl" --out "$tmp/events.jsonl"
+  stream=m
+else
+  python3 "$root/bench/workload.py" fraud --events "$events" --keys "${KEYS:-10000}" \
+    --jitter "${JITTER:-200}" --rules "$tmp/rules.vgl" --out "$tmp/events.jsonl"
+  stream=txn
+fi
 
 run() {  # parallelism, extra args...
   local p=$1; shift
   rm -rf "$tmp/state"
   local start end
   start=$(date +%s.%N)
-  "$vigil" run "$tmp/rules.vgl" --input "txn=$tmp/events.jsonl" --output "$tmp/out.jsonl" \
+  "$vigil" run "$tmp/rules.vgl" --input "$stream=$tmp/events.jsonl" --output "$tmp/out.jsonl" \
     --dead-letter "$tmp/dead.jsonl" --parallelism "$p" "$@" 2> "$tmp/stderr.txt"
   end=$(date +%s.%N)
   rm -f "$tmp/out.jsonl"

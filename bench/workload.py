@@ -4,6 +4,7 @@
 Usage:
   workload.py fraud  --events N [--keys K] [--jitter MS] [--seed S] [--rules FILE] [--out FILE]
   workload.py expire --events N [--keys K] [--rules FILE] [--out FILE]
+  workload.py metrics --events N [--keys K] [--seed S] [--rules FILE] [--out FILE]
 
 fraud:  a `txn` stream of card transactions over K cards (1 ms apart, optionally up to
         JITTER ms out of order, within the stream's 1s bound); the rule `card_testing` looks
@@ -11,6 +12,11 @@ fraud:  a `txn` stream of card transactions over K cards (1 ms apart, optionally
 expire: a stream `s` of events named "a" only, strictly increasing timestamps; the rule
         `never` (`a -> b within 1s`) opens a partial match on every event and every one of them
         expires: the state must stay flat however long the stream is.
+metrics: an SRE workload: a stream `m` of CPU readings from K hosts (default 2000; ~20 ms
+        apart, up to 300 ms out of order; a third of the hosts run hot, a seventh swing
+        between hot and cool every 2 minutes) under three monitoring rules: a sliding window
+        with avg/count/quantile held `for` a minute (`hot`), a `when ... clear when` (`dip`)
+        and a pattern over window records (`swing`).
 
 Events go to --out (default standard output); --rules writes the matching rules file.
 The same arguments always produce the same bytes.
@@ -52,6 +58,46 @@ rule never
 """
 
 
+METRICS_RULES = """\
+stream m (host string, value float, at timestamp) event time at out of order 1s
+
+rule hot from m partition by host
+  window 1m slide 30s compute avg(value) as cpu, count() as n, quantile(0.9, value) as p90
+  when cpu > 84 for 1m keep firing for 30s no data after 3m
+
+rule dip from m partition by host
+  when value < 21 for 100ms clear when value > 50
+
+rule swing from m partition by host
+  window 1m compute max(value) as peak, min(value) as low
+  pattern hi -> lo
+  define hi as peak > 100, lo as low < 25
+  within 3m
+  on timeout
+"""
+
+
+def metrics(args, out):
+    rng = random.Random(args.seed)
+    hosts = [f"h{i}" for i in range(args.keys)]
+    t = 0
+    buf = []
+    for _ in range(args.events):
+        t += rng.randint(0, 40)
+        h = rng.randrange(args.keys)
+        if h % 7 == 1:  # swings between hot and cool every 2 minutes
+            base = 85 if (t // 120000) % 2 else 40
+        else:
+            base = 85 if h % 3 == 0 else 40
+        at = BASE_MS + max(0, t - rng.randint(0, 300))
+        buf.append('{"host":"%s","value":%.3f,"at":%d}\n'
+                   % (hosts[h], base + rng.uniform(-20, 20), at))
+        if len(buf) >= 8192:
+            out.write("".join(buf))
+            buf.clear()
+    out.write("".join(buf))
+
+
 def fraud(args, out):
     rng = random.Random(args.seed)
     merchants = [f"m{i}" for i in range(50)]
@@ -91,7 +137,7 @@ def expire(args, out):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("kind", choices=["fraud", "expire"])
+    ap.add_argument("kind", choices=["fraud", "expire", "metrics"])
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--keys", type=int, default=None)
     ap.add_argument("--jitter", type=int, default=0, help="fraud: max ms out of order (<= 1000)")
@@ -100,15 +146,16 @@ def main():
     ap.add_argument("--out", help="write events here (default: standard output)")
     args = ap.parse_args()
     if args.keys is None:
-        args.keys = 10_000 if args.kind == "fraud" else 1_000
+        args.keys = {"fraud": 10_000, "expire": 1_000, "metrics": 2_000}[args.kind]
     if args.jitter > 1000:
         ap.error("--jitter must be <= 1000 (the stream's out-of-order bound)")
     if args.rules:
         with open(args.rules, "w") as f:
-            f.write(FRAUD_RULES if args.kind == "fraud" else EXPIRE_RULES)
+            f.write({"fraud": FRAUD_RULES, "expire": EXPIRE_RULES,
+                     "metrics": METRICS_RULES}[args.kind])
     out = open(args.out, "w") if args.out else sys.stdout
     try:
-        (fraud if args.kind == "fraud" else expire)(args, out)
+        {"fraud": fraud, "expire": expire, "metrics": metrics}[args.kind](args, out)
     except BrokenPipeError:
         sys.exit(1)
     finally:
