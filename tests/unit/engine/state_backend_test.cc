@@ -4,58 +4,16 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <map>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "engine/state/codec.h"
-#include "engine/state/heap_backend.h"
-#include "engine/state/rocksdb_backend.h"
 #include "engine/state/state_backend.h"
+#include "tests/unit/engine/state_test_util.h"
 
 namespace vigil::engine::state {
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/vigil_state_test_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-using Contents = std::map<std::string, std::string>;
-
-Contents Dump(StateBackend& b, std::string_view prefix = "") {
-  Contents out;
-  EXPECT_TRUE(b.Scan(prefix, [&](std::string_view k, std::string_view v) {
-                 out.emplace(std::string(k), std::string(v));
-                 return true;
-               }).ok());
-  return out;
-}
-
-// "heap-mem": heap without a directory; "heap-dir": heap with one; "rocksdb".
-std::unique_ptr<StateBackend> OpenBackend(const std::string& kind, const std::string& dir,
-                                          int retained = kDefaultRetainedCheckpoints) {
-  if (kind == "rocksdb") {
-    auto b = RocksDbBackend::Open({.dir = dir, .retained_checkpoints = retained});
-    EXPECT_TRUE(b.ok()) << b.status();
-    return b.ok() ? std::move(*b) : nullptr;
-  }
-  HeapBackend::Options o;
-  if (kind == "heap-dir") o.dir = dir;
-  o.retained_checkpoints = retained;
-  auto b = HeapBackend::Open(o);
-  EXPECT_TRUE(b.ok()) << b.status();
-  return b.ok() ? std::move(*b) : nullptr;
-}
 
 class StateBackendTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -63,7 +21,7 @@ class StateBackendTest : public ::testing::TestWithParam<std::string> {
     return OpenBackend(GetParam(), dir_.path(), retained);
   }
   bool durable() const { return GetParam() != "heap-mem"; }
-  TempDir dir_;
+  ScopedTempDir dir_;
 };
 
 TEST_P(StateBackendTest, WriteGetScanDelete) {
@@ -312,7 +270,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, StateBackendTest,
                          });
 
 TEST(StateBackendFactoryTest, PicksBackendByDirectory) {
-  TempDir dir;
+  ScopedTempDir dir;
   auto heap = OpenStateBackend("");
   ASSERT_TRUE(heap.ok());
   EXPECT_EQ((*heap)->name(), "heap");
@@ -322,7 +280,7 @@ TEST(StateBackendFactoryTest, PicksBackendByDirectory) {
 }
 
 TEST(RocksDbBackendTest, CheckpointsShareFilesByHardLinks) {
-  TempDir dir;
+  ScopedTempDir dir;
   auto b = OpenBackend("rocksdb", dir.path());
   WriteBatch wb;
   for (int i = 0; i < 2000; ++i) wb.Put("k" + std::to_string(i), std::string(200, 'x'));
@@ -340,7 +298,7 @@ TEST(RocksDbBackendTest, CheckpointsShareFilesByHardLinks) {
 }
 
 TEST(RocksDbBackendTest, HeapCheckpointIsNotRestoredByRocksDb) {
-  TempDir dir;
+  ScopedTempDir dir;
   {
     auto heap = OpenBackend("heap-dir", dir.path());
     ASSERT_TRUE(heap->Checkpoint(1, "").ok());

@@ -1,46 +1,13 @@
 #include <filesystem>
-#include <map>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "engine/state/fault_injection.h"
-#include "engine/state/heap_backend.h"
-#include "engine/state/rocksdb_backend.h"
+#include "tests/unit/engine/state_test_util.h"
 
 namespace vigil::engine::state {
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/vigil_state_fault_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-using Contents = std::map<std::string, std::string>;
-
-Contents Dump(StateBackend& b) {
-  Contents out;
-  EXPECT_TRUE(b.Scan("", [&](std::string_view k, std::string_view v) {
-                 out.emplace(std::string(k), std::string(v));
-                 return true;
-               }).ok());
-  return out;
-}
-
-std::unique_ptr<StateBackend> Inner(const std::string& kind, const std::string& dir) {
-  if (kind == "rocksdb") return std::move(RocksDbBackend::Open({.dir = dir}).value());
-  HeapBackend::Options o;
-  if (kind == "heapdir") o.dir = dir;
-  return std::move(HeapBackend::Open(o).value());
-}
 
 class FaultInjectionTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -57,11 +24,11 @@ class FaultInjectionTest : public ::testing::TestWithParam<std::string> {
     }
     return wb;
   }
-  TempDir dir_;
+  ScopedTempDir dir_;
 };
 
 TEST_P(FaultInjectionTest, FailedCheckpointsNeverCorruptTheLastCompleteOne) {
-  FaultInjectingBackend b(Inner(GetParam(), dir_.path()), {});
+  FaultInjectingBackend b(OpenBackend(GetParam(), dir_.path()), {});
   ASSERT_TRUE(b.Write(Generation(1)).ok());
   ASSERT_TRUE(b.Checkpoint(1, "m1").ok());
   const Contents good = Dump(b);
@@ -107,7 +74,7 @@ TEST_P(FaultInjectionTest, FailedCheckpointsNeverCorruptTheLastCompleteOne) {
 }
 
 TEST_P(FaultInjectionTest, FailedWriteAppliesNothing) {
-  FaultInjectingBackend b(Inner(GetParam(), dir_.path()), {.fail_write_at = 2});
+  FaultInjectingBackend b(OpenBackend(GetParam(), dir_.path()), {.fail_write_at = 2});
   ASSERT_TRUE(b.Write(Generation(2)).ok());
   const Contents before = Dump(b);
   EXPECT_EQ(b.Write(Generation(3)).code(), absl::StatusCode::kUnavailable);
@@ -122,7 +89,7 @@ TEST_P(FaultInjectionTest, CrashAfterSnapshotThenRestart) {
   if (GetParam() == "heapmem") GTEST_SKIP() << "needs a directory to restart from";
   Contents good;
   {
-    FaultInjectingBackend b(Inner(GetParam(), dir_.path()), {.crash_after_snapshot_at = 2});
+    FaultInjectingBackend b(OpenBackend(GetParam(), dir_.path()), {.crash_after_snapshot_at = 2});
     ASSERT_TRUE(b.Write(Generation(1)).ok());
     ASSERT_TRUE(b.Checkpoint(1, "m1").ok());
     good = Dump(b);
@@ -132,7 +99,7 @@ TEST_P(FaultInjectionTest, CrashAfterSnapshotThenRestart) {
     EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/checkpoints/chk-2"));
     EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/checkpoints/chk-2/_metadata"));
   }
-  auto b = Inner(GetParam(), dir_.path());
+  auto b = OpenBackend(GetParam(), dir_.path());
   auto restored = b->RestoreLatest();
   ASSERT_TRUE(restored.ok()) << restored.status();
   EXPECT_EQ((*restored)->id, 1u);

@@ -1,46 +1,16 @@
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "engine/state/codec.h"
 #include "engine/state/heap_backend.h"
-#include "engine/state/rocksdb_backend.h"
 #include "engine/state/savepoint.h"
+#include "tests/unit/engine/state_test_util.h"
 
 namespace vigil::engine::state {
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/vigil_state_sp_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-using Contents = std::map<std::string, std::string>;
-
-Contents Dump(StateBackend& b) {
-  Contents out;
-  EXPECT_TRUE(b.Scan("", [&](std::string_view k, std::string_view v) {
-                 out.emplace(std::string(k), std::string(v));
-                 return true;
-               }).ok());
-  return out;
-}
-
-std::unique_ptr<StateBackend> Make(const std::string& kind, const std::string& dir) {
-  if (kind == "rocksdb") return std::move(RocksDbBackend::Open({.dir = dir}).value());
-  return std::move(HeapBackend::Open({}).value());
-}
 
 // Keyed state for two operators over 128 key groups, values are encoded events.
 void Fill(StateBackend& b) {
@@ -63,17 +33,17 @@ void Fill(StateBackend& b) {
 class SavepointPortabilityTest
     : public ::testing::TestWithParam<std::pair<std::string, std::string>> {
  protected:
-  TempDir dir_;
+  ScopedTempDir dir_;
 };
 
 TEST_P(SavepointPortabilityTest, RoundTripAcrossBackends) {
   auto [from_kind, to_kind] = GetParam();
-  auto from = Make(from_kind, dir_.path() + "/from");
+  auto from = OpenBackend(from_kind, dir_.path() + "/from");
   Fill(*from);
   const std::string sp = dir_.path() + "/savepoint.vsp";
   ASSERT_TRUE(WriteSavepoint(*from, sp, "engine-meta").ok());
 
-  auto to = Make(to_kind, dir_.path() + "/to");
+  auto to = OpenBackend(to_kind, dir_.path() + "/to");
   WriteBatch junk;
   junk.Put("junk", "replaced by the restore");
   ASSERT_TRUE(to->Write(junk).ok());
@@ -92,8 +62,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return info.param.first + "_to_" + info.param.second; });
 
 TEST(SavepointTest, RescaleOneToThreeWorkers) {
-  TempDir dir;
-  auto src = Make("heap", "");
+  ScopedTempDir dir;
+  auto src = OpenBackend("heap", "");
   Fill(*src);
   const Contents all = Dump(*src);
   const std::string sp = dir.path() + "/sp";
@@ -103,7 +73,7 @@ TEST(SavepointTest, RescaleOneToThreeWorkers) {
   size_t unkeyed = 0;
   for (uint32_t w = 0; w < 3; ++w) {
     KeyGroupRange r = KeyGroupRangeForWorker(128, 3, w);
-    auto worker = Make("rocksdb", dir.path() + "/w" + std::to_string(w));
+    auto worker = OpenBackend("rocksdb", dir.path() + "/w" + std::to_string(w));
     ASSERT_TRUE(RestoreSavepoint(*worker, sp, KeyGroupFilter(r)).ok());
     for (const auto& [k, v] : Dump(*worker)) {
       auto kg = KeyGroupOf(k);
@@ -120,8 +90,8 @@ TEST(SavepointTest, RescaleOneToThreeWorkers) {
 }
 
 TEST(SavepointTest, CorruptionIsDetectedAndLeavesStateUntouched) {
-  TempDir dir;
-  auto src = Make("heap", "");
+  ScopedTempDir dir;
+  auto src = OpenBackend("heap", "");
   Fill(*src);
   const std::string sp = dir.path() + "/sp";
   ASSERT_TRUE(WriteSavepoint(*src, sp, "m").ok());
@@ -130,7 +100,7 @@ TEST(SavepointTest, CorruptionIsDetectedAndLeavesStateUntouched) {
     std::ifstream in(sp, std::ios::binary);
     bytes.assign(std::istreambuf_iterator<char>(in), {});
   }
-  auto dst = Make("heap", "");
+  auto dst = OpenBackend("heap", "");
   WriteBatch keep;
   keep.Put("keep", "me");
   ASSERT_TRUE(dst->Write(keep).ok());
@@ -158,7 +128,7 @@ TEST(SavepointTest, CorruptionIsDetectedAndLeavesStateUntouched) {
 }
 
 TEST(SavepointTest, EmptyStateAndHeader) {
-  TempDir dir;
+  ScopedTempDir dir;
   HeapBackend empty;
   const std::string sp = dir.path() + "/sp";
   ASSERT_TRUE(WriteSavepoint(empty, sp, "").ok());
