@@ -22,6 +22,7 @@
 #include "engine/operator/rule_operator.h"
 #include "engine/record_id.h"
 #include "engine/runtime/queues.h"
+#include "engine/stable_hash.h"
 #include "engine/state/savepoint.h"
 #include "engine/state/state_key.h"
 #include "engine/time/watermark.h"
@@ -141,12 +142,9 @@ state::KeyGroupRange RangeOfWorker(int worker, int parallelism) {
 }  // namespace
 
 uint32_t OperatorStateId(const cep::RuleDef& rule) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : rule.fingerprint) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return static_cast<uint32_t>(h ^ (h >> 32));
+  StableHasher h;
+  h.Bytes(rule.fingerprint.data(), rule.fingerprint.size());
+  return static_cast<uint32_t>(h.state() ^ (h.state() >> 32));
 }
 
 uint64_t JobStats::events() const {

@@ -3,24 +3,17 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/stable_hash.h"
+
 namespace vigil::engine {
 namespace {
-constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;
-constexpr uint64_t kFnvPrime = 0x100000001b3ull;
-void Mix(uint64_t* h, const void* data, size_t n) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < n; ++i) {
-    *h ^= p[i];
-    *h *= kFnvPrime;
-  }
-}
 void PutLE(uint64_t v, int bytes, std::string* out) {
   for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
 }
 }  // namespace
 
 uint64_t PartitionKeyHash(const std::vector<int>& slots, const Event& e) {
-  uint64_t h = kFnvOffset;
+  StableHasher h;
   for (int slot : slots) {
     const Value& v = e.values[slot];
     unsigned char tag = static_cast<unsigned char>(v.type());
@@ -30,7 +23,7 @@ uint64_t PartitionKeyHash(const std::vector<int>& slots, const Event& e) {
       case Type::kBool:
       case Type::kTimestamp: {
         int64_t i = v.as_int();
-        Mix(&h, &i, sizeof i);
+        h.Bytes(&i, sizeof i);
         break;
       }
       case Type::kInt:
@@ -39,16 +32,16 @@ uint64_t PartitionKeyHash(const std::vector<int>& slots, const Event& e) {
         tag = static_cast<unsigned char>(Type::kFloat);
         double d = v.AsDouble();
         if (d == 0) d = 0;  // -0.0 == 0.0
-        Mix(&h, &d, sizeof d);
+        h.Bytes(&d, sizeof d);
         break;
       }
       case Type::kString:
-        Mix(&h, v.as_string().data(), v.as_string().size());
+        h.Bytes(v.as_string().data(), v.as_string().size());
         break;
     }
-    Mix(&h, &tag, 1);
+    h.Byte(tag);
   }
-  return h;
+  return h.state();
 }
 
 uint16_t KeyGroupOfValues(const std::vector<Value>& key) {

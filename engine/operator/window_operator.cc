@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/operator/key_group.h"
 #include "engine/operator/keyed_snapshot.h"
+#include "engine/stable_hash.h"
 #include "engine/state/codec.h"
 
 namespace vigil::engine {
@@ -37,34 +38,6 @@ int64_t SatAdd(int64_t a, int64_t b) {
 // A window with exclusive end `end` is due at watermark `wm` when its last millisecond is
 // covered: end - 1 <= wm.
 bool Due(int64_t end, int64_t wm) { return wm == kMax || end - 1 <= wm; }
-
-class StableHash {
- public:
-  void Bytes(const char* p, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      h_ ^= static_cast<uint8_t>(p[i]);
-      h_ *= 0x100000001b3ull;
-    }
-  }
-  void U64(uint64_t v) {
-    for (int i = 0; i < 8; ++i) {
-      h_ ^= static_cast<uint8_t>(v >> (8 * i));
-      h_ *= 0x100000001b3ull;
-    }
-  }
-  uint64_t Finish() const {
-    uint64_t k = h_;
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdull;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53ull;
-    k ^= k >> 33;
-    return k;
-  }
-
- private:
-  uint64_t h_ = 0xcbf29ce484222325ull;
-};
 
 }  // namespace
 
@@ -246,11 +219,9 @@ absl::Status WindowOperator::AdvanceWatermark(Watermark wm) {
 }
 
 uint64_t WindowOperator::RecordSeq(const KeyState& ks, int64_t end) const {
-  StableHash h;
-  h.U64(rule_->name.size());
-  h.Bytes(rule_->name.data(), rule_->name.size());
-  h.U64(ks.encoded.size());
-  h.Bytes(ks.encoded.data(), ks.encoded.size());
+  StableHasher h;
+  h.Str(rule_->name);
+  h.Str(std::string_view(ks.encoded.data(), ks.encoded.size()));
   h.U64(static_cast<uint64_t>(end));
   return h.Finish();
 }
