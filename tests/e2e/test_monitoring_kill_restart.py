@@ -2,8 +2,9 @@
 """Exactly-once restart after kill -9 for monitoring rules (the composite RuleOperator of
 engine/operator/monitoring_operator.h: window + when, when alone, window + pattern).
 
-Generates a deterministic metrics workload (2000 hosts: a third hot, a seventh swinging
-between hot and cool every 2 minutes; bounded disorder), runs it uninterrupted with
+Generates bench/workload.py's deterministic metrics workload (2000 hosts: a third hot, a
+seventh swinging between hot and cool every 2 minutes; bounded disorder) with its rules
+(hot: window + when, dip: when alone, swing: window + pattern), runs it uninterrupted with
 --output A, then with --state D --checkpoint-interval 200ms --output B, killing the job with
 SIGKILL at seeded random moments at least 5 times and restarting it until it exits 0. The
 sorted lines of A and B must be identical (every sub-operator's state restored, no record
@@ -19,51 +20,16 @@ import time
 
 from vigil_e2e import Suite, assert_same_lines, check, sorted_lines
 
-RULES = """\
-stream m (host string, value float, at timestamp) event time at out of order 1s
-
-rule hot from m partition by host
-  window 1m slide 30s compute avg(value) as cpu, count() as n, quantile(0.9, value) as p90
-  when cpu > 84 for 1m keep firing for 30s no data after 3m
-
-rule dip from m partition by host
-  when value < 21 for 100ms clear when value > 50
-
-rule swing from m partition by host
-  window 1m compute max(value) as peak, min(value) as low
-  pattern hi -> lo
-  define hi as peak > 100, lo as low < 25
-  within 3m
-  on timeout
-"""
-
 suite = Suite(__doc__, tmp_prefix="vigil-mon-kill-", shared_tmp=True)
 suite.option("--events", type=int, default=2_400_000)
 suite.option("--seed", type=int, default=3)
 suite.option("--kills", type=int, default=5)
 
 
-def generate(path, n, seed):
-    r = random.Random(seed)
-    t = 0
-    with open(path, "w") as f:
-        for _ in range(n):
-            t += r.randint(0, 40)
-            h = r.randint(0, 2000)
-            if h % 7 == 1:  # swings between hot and cool every 2 minutes
-                base = 85 if (t // 120000) % 2 else 40
-            else:
-                base = 85 if h % 3 == 0 else 40
-            at = max(0, t - r.randint(0, 300))
-            f.write(json.dumps({"host": f"h{h}", "value": base + r.uniform(-20, 20), "at": at}))
-            f.write("\n")
-
-
 @suite.setup
 def workload(c):
-    c.rules = c.write("rules.vgl", RULES)
-    c.input = c.path("events.jsonl")
-    generate(c.input, c.args.events, c.args.seed)
+    c.rules, c.input = c.workload_files("metrics", "--events", str(c.args.events),
+                                        "--seed", str(c.args.seed))
 
 
 def monitoring_kill_restart(c, parallelism):

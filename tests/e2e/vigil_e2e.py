@@ -135,17 +135,20 @@ class Ctx:
         """The command line of bench/workload.py KIND OPTIONS."""
         return [sys.executable, os.path.join(self.root, "bench", "workload.py"), kind, *options]
 
-    def fraud_workload(self, events, keys, jitter, seed=None):
-        """Writes bench/workload.py's fraud workload (EVENTS events over KEYS cards, up to
-        JITTER ms out of order, --seed SEED unless None) to tmp/events.jsonl and its rules to
-        tmp/rules.vgl; returns (rules, events)."""
+    def workload_files(self, kind, *options):
+        """Writes bench/workload.py's KIND workload (with OPTIONS) to tmp/events.jsonl and its
+        rules to tmp/rules.vgl; returns (rules, events)."""
         rules, out = self.path("rules.vgl"), self.path("events.jsonl")
+        subprocess.run(self.workload(kind, *options, "--rules", rules, "--out", out), check=True)
+        return rules, out
+
+    def fraud_workload(self, events, keys, jitter, seed=None):
+        """The fraud workload_files: EVENTS events over KEYS cards, up to JITTER ms out of
+        order, --seed SEED unless None."""
         options = ["--events", str(events), "--keys", str(keys), "--jitter", str(jitter)]
         if seed is not None:
             options += ["--seed", str(seed)]
-        subprocess.run(self.workload("fraud", *options, "--rules", rules, "--out", out),
-                       check=True)
-        return rules, out
+        return self.workload_files("fraud", *options)
 
     def run_with_kills(self, args, state, kills, delay, expect_restore=False, max_attempts=60):
         """Runs `vigil run ARGS` (ARGS hold --state STATE) again and again until it exits 0,
