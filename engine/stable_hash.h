@@ -8,6 +8,16 @@
 
 namespace vigil::engine {
 
+// murmur3's 64-bit finaliser: spreads every input bit over the whole word.
+inline uint64_t Fmix64(uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ull;
+  k ^= k >> 33;
+  return k;
+}
+
 class StableHasher {
  public:
   void Byte(uint8_t b) {
@@ -29,16 +39,8 @@ class StableHasher {
   }
   // The plain FNV-1a value.
   uint64_t state() const { return h_; }
-  // fmix64 of it: FNV's low bits mix poorly on their own.
-  uint64_t Finish() const {
-    uint64_t k = h_;
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdull;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53ull;
-    k ^= k >> 33;
-    return k;
-  }
+  // Fmix64 of it: FNV's low bits mix poorly on their own.
+  uint64_t Finish() const { return Fmix64(h_); }
 
  private:
   uint64_t h_ = 0xcbf29ce484222325ull;

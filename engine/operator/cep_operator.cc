@@ -9,21 +9,9 @@
 #include "core/codec.h"
 #include "engine/operator/key_group.h"
 #include "engine/record_id.h"
+#include "engine/stable_hash.h"
 
 namespace vigil::engine {
-
-namespace {
-
-inline size_t Mix(size_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
-}  // namespace
 
 size_t CepOperator::KeyHash::Hash(const char* p, size_t n) {
   // 64-bit FNV-1a over 8-byte words, then a murmur finaliser: keys are short.
@@ -39,7 +27,7 @@ size_t CepOperator::KeyHash::Hash(const char* p, size_t n) {
   uint64_t w = 0;
   std::memcpy(&w, p, n);
   h = (h ^ w) * 0x100000001b3ULL;
-  return Mix(h);
+  return Fmix64(h);
 }
 
 absl::StatusOr<std::unique_ptr<CepOperator>> CepOperator::Create(
