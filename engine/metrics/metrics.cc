@@ -140,14 +140,18 @@ absl::Status CheckHostPort(std::string_view s) {
   return absl::OkStatus();
 }
 
+// The host of a checked HOST:PORT, without the brackets of an IPv6 address.
+std::string HostOf(std::string_view host_port) {
+  std::string host(host_port.substr(0, host_port.rfind(':')));
+  if (!host.empty() && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return host;
+}
+
 // Why civetweb could not listen on a checked HOST:PORT: it only says "null context", so we
 // resolve and bind the address ourselves (then release it) to find the actual error.
 std::string DiagnoseListenFailure(std::string_view host_port) {
-  const size_t colon = host_port.rfind(':');
-  std::string host(host_port.substr(0, colon));
-  const std::string port(host_port.substr(colon + 1));
-  const bool bracketed = host.front() == '[';
-  if (bracketed) host = host.substr(1, host.size() - 2);
+  const std::string host = HostOf(host_port);
+  const std::string port(host_port.substr(host_port.rfind(':') + 1));
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE;
@@ -318,8 +322,7 @@ namespace {
 // Where a client reaches a server listening on `host_port` at `port`: the wildcard addresses
 // become the loopback ones. False if it cannot be resolved.
 bool WakeAddress(std::string_view host_port, int port, sockaddr_storage* addr, socklen_t* len) {
-  std::string host(host_port.substr(0, host_port.rfind(':')));
-  if (!host.empty() && host.front() == '[') host = host.substr(1, host.size() - 2);
+  std::string host = HostOf(host_port);
   if (host == "0.0.0.0") host = "127.0.0.1";
   if (host == "::") host = "::1";
   addrinfo hints{};
