@@ -39,8 +39,10 @@ void ReorderBuffer::Push(EventPtr e, EventTime time, uint64_t tag) {
   ++wheel_count_;
 }
 
-void ReorderBuffer::SkipEmptySlots() {
-  while (SlotOf(wheel_base_).empty()) ++wheel_base_;
+int64_t ReorderBuffer::FirstWheelTime() const {
+  int64_t t = wheel_base_;
+  while (SlotOf(t).empty()) ++t;
+  return t;
 }
 
 ReorderBuffer::Source ReorderBuffer::Next() const {
@@ -63,7 +65,7 @@ ReorderBuffer::Source ReorderBuffer::Next() const {
 
 EventPtr ReorderBuffer::PopReady(Watermark wm, uint64_t* tag) {
   if (size_ == 0) return nullptr;
-  if (wheel_count_ > 0) SkipEmptySlots();
+  if (wheel_count_ > 0) wheel_base_ = FirstWheelTime();
   Entry entry;
   switch (Next()) {
     case Source::kNone:
@@ -99,11 +101,7 @@ EventPtr ReorderBuffer::PopReady(Watermark wm, uint64_t* tag) {
 EventTime ReorderBuffer::min_time() const {
   int64_t t = EventTime::Max().ms;
   if (!run_.empty()) t = std::min(t, run_.front().time);
-  if (wheel_count_ > 0) {
-    int64_t b = wheel_base_;
-    while (SlotOf(b).empty()) ++b;
-    t = std::min(t, b);
-  }
+  if (wheel_count_ > 0) t = std::min(t, FirstWheelTime());
   if (!heap_.empty()) t = std::min(t, heap_.front().time);
   return EventTime(t);
 }

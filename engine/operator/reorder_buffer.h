@@ -72,8 +72,8 @@ class ReorderBuffer {
   const Slot& SlotOf(int64_t time) const {
     return wheel_[static_cast<size_t>(time & (kWheelSlots - 1))];
   }
-  // Moves wheel_base_ to the first non-empty slot (the wheel must not be empty).
-  void SkipEmptySlots();
+  // The time of the earliest wheel entry (the wheel must not be empty).
+  int64_t FirstWheelTime() const;
   // Where the next event in (time, arrival) order is.
   Source Next() const;
 
