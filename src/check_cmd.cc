@@ -17,21 +17,26 @@ std::string Plural(size_t n, const char* word) {
 
 }  // namespace
 
+std::shared_ptr<const cep::RuleSet> CompileReporting(const std::vector<std::string>& files) {
+  rules::CompileResult r = rules::CompileFiles(files);
+  for (const rules::Diagnostic& d : r.diagnostics) {
+    std::string text = rules::Render(r.sources, d);
+    std::fwrite(text.data(), 1, text.size(), stderr);
+  }
+  return r.ok() ? r.rule_set : nullptr;
+}
+
 int CheckCommand(const CheckOptions& opts) {
   if (opts.files.empty()) {
     std::fputs("vigil check: no rules files given\n", stderr);
     return kExitUsage;
   }
-  rules::CompileResult r = rules::CompileFiles(opts.files);
-  for (const rules::Diagnostic& d : r.diagnostics) {
-    std::string text = rules::Render(r.sources, d);
-    std::fwrite(text.data(), 1, text.size(), stderr);
-  }
-  if (!r.ok()) return kExitRulesError;
+  std::shared_ptr<const cep::RuleSet> rules = CompileReporting(opts.files);
+  if (rules == nullptr) return kExitRulesError;
   std::string summary = "checked " + Plural(opts.files.size(), "file") + ": " +
-                        Plural(r.rule_set->streams.size(), "stream") + ", " +
-                        Plural(r.rule_set->sinks.size(), "sink") + ", " +
-                        Plural(r.rule_set->rules.size(), "rule") + "\n";
+                        Plural(rules->streams.size(), "stream") + ", " +
+                        Plural(rules->sinks.size(), "sink") + ", " +
+                        Plural(rules->rules.size(), "rule") + "\n";
   std::fputs(summary.c_str(), stderr);
   return kExitOk;
 }

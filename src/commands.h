@@ -2,8 +2,13 @@
 // The `vigil` subcommands (spec/cli.md). Each returns the process exit code:
 // 0 success; 1 rules errors; 2 usage errors; 3 runtime failure.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace vigil::cep {
+struct RuleSet;
+}
 
 namespace vigil::app {
 
@@ -11,6 +16,10 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitRulesError = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitRuntime = 3;
+
+// Compiles rules files and writes every diagnostic, rendered with its source line, to
+// standard error. Returns the rule set, or null when there were errors (exit kExitRulesError).
+std::shared_ptr<const cep::RuleSet> CompileReporting(const std::vector<std::string>& files);
 
 struct CheckOptions {
   std::vector<std::string> files;

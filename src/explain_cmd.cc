@@ -4,7 +4,7 @@
 #include <string>
 
 #include "cep/nfa/nfa.h"
-#include "rules/compiler.h"
+#include "cep/rule_set.h"
 #include "src/commands.h"
 
 namespace vigil::app {
@@ -18,16 +18,12 @@ int ExplainCommand(const ExplainOptions& opts) {
     std::fprintf(stderr, "vigil explain: unknown format '%s' (text or dot)\n", opts.format.c_str());
     return kExitUsage;
   }
-  rules::CompileResult r = rules::CompileFiles(opts.files);
-  for (const rules::Diagnostic& d : r.diagnostics) {
-    std::string text = rules::Render(r.sources, d);
-    std::fwrite(text.data(), 1, text.size(), stderr);
-  }
-  if (!r.ok()) return kExitRulesError;
+  std::shared_ptr<const cep::RuleSet> rule_set = CompileReporting(opts.files);
+  if (rule_set == nullptr) return kExitRulesError;
 
   bool found = false;
   bool first = true;
-  for (const cep::RuleDef& rule : r.rule_set->rules) {
+  for (const cep::RuleDef& rule : rule_set->rules) {
     if (!opts.rule.empty() && rule.name != opts.rule) continue;
     found = true;
     if (!rule.pattern.has_value()) {

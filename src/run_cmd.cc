@@ -177,12 +177,8 @@ int RunCommand(const RunOptions& opts) {
     return Fail(kExitUsage, "standard input ('-') can be bound to only one --input");
   }
 
-  rules::CompileResult compiled = rules::CompileFiles(opts.files);
-  for (const rules::Diagnostic& d : compiled.diagnostics) {
-    std::fputs(rules::Render(compiled.sources, d).c_str(), stderr);
-  }
-  if (!compiled.ok()) return kExitRulesError;
-  std::shared_ptr<const cep::RuleSet> rules = compiled.rule_set;
+  std::shared_ptr<const cep::RuleSet> rules = CompileReporting(opts.files);
+  if (rules == nullptr) return kExitRulesError;
 
   // Bind inputs: --input first, then each stream's own `from`.
   std::vector<std::vector<std::string>> paths(rules->streams.size());
