@@ -7,14 +7,13 @@
 #include <utility>
 #include <vector>
 
+#include "cep/connectors/connector_options.h"
 #include "cep/expr/expr.h"
 #include "cep/pattern.h"
 #include "core/schema.h"
 #include "core/time.h"
 
 namespace vigil::cep {
-
-using Options = std::vector<std::pair<std::string, Value>>;  // literal options in source order
 
 struct SourceSpec {
   std::string kind;  // "" (none: bind with --input), "file", "stdin", "kafka"

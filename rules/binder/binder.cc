@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_join.h"
+#include "cep/connectors/connector_options.h"
 #include "rules/binder/binder_internal.h"
 #include "rules/binder/types.h"
 
@@ -19,47 +21,9 @@ namespace internal {
 
 namespace {
 
-enum class OptKind : uint8_t { kString, kInt, kDuration, kBool };
-
-struct OptSpec {
-  std::string_view name;
-  OptKind kind;
-  bool required;
-};
-
-struct KindSpec {
-  std::string_view name;
-  std::vector<OptSpec> options;
-};
-
-// Sink kinds and their options (language.md §3). Durations are stored as int milliseconds.
-const std::vector<KindSpec>& SinkKinds() {
-  static const std::vector<KindSpec> kKinds = {
-      {"file", {{"path", OptKind::kString, true}}},
-      {"stdout", {}},
-      {"webhook",
-       {{"url", OptKind::kString, true},
-        {"timeout", OptKind::kDuration, false},
-        {"retries", OptKind::kInt, false},
-        {"headers", OptKind::kString, false}}},
-      {"alertmanager",
-       {{"url", OptKind::kString, true},
-        {"timeout", OptKind::kDuration, false},
-        {"retries", OptKind::kInt, false}}},
-      {"kafka", {{"brokers", OptKind::kString, true}, {"topic", OptKind::kString, true}}},
-  };
-  return kKinds;
-}
-
-// Stream source kinds (language.md §2).
-const std::vector<KindSpec>& SourceKinds() {
-  static const std::vector<KindSpec> kKinds = {
-      {"file", {{"path", OptKind::kString, true}}},
-      {"stdin", {}},
-      {"kafka", {{"brokers", OptKind::kString, true}, {"topic", OptKind::kString, true}}},
-  };
-  return kKinds;
-}
+using cep::ConnectorSpec;
+using cep::OptionSpec;
+using cep::OptKind;
 
 std::string_view OptKindName(OptKind k) {
   switch (k) {
@@ -162,16 +126,13 @@ namespace {
 
 // Validates `options` against `spec`; appends the literal values to *out.
 void BindOptions(Binder* b, std::string_view what, const ast::Ident& kind,
-                 const std::vector<ast::Option>& options, const KindSpec& spec, cep::Options* out,
+                 const std::vector<ast::Option>& options, const ConnectorSpec& spec, cep::Options* out,
                  Span decl_span) {
   std::vector<std::string> allowed;
-  for (const OptSpec& o : spec.options) allowed.emplace_back(o.name);
+  for (const OptionSpec& o : spec.options) allowed.emplace_back(o.name);
   std::vector<std::string> seen;
   for (const ast::Option& o : options) {
-    const OptSpec* os = nullptr;
-    for (const OptSpec& s : spec.options) {
-      if (s.name == o.key.name) os = &s;
-    }
+    const OptionSpec* os = spec.Find(o.key.name);
     if (os == nullptr) {
       if (allowed.empty()) {
         b->Error(o.key.span, std::string(what) + " kind '" + kind.name + "' takes no options");
@@ -194,6 +155,14 @@ void BindOptions(Binder* b, std::string_view what, const ast::Ident& kind,
       case OptKind::kString:
         type_ok = l.kind == ast::LiteralKind::kString;
         v = Value::String(l.s);
+        if (type_ok && !os->choices.empty() &&
+            std::find(os->choices.begin(), os->choices.end(), l.s) == os->choices.end()) {
+          std::vector<std::string> choices(os->choices.begin(), os->choices.end());
+          b->Error(l.span, Binder::Unknown("value", l.s, choices,
+                                           "for option '" + o.key.name + "'") +
+                               " (one of: " + absl::StrJoin(choices, ", ") + ")");
+          continue;
+        }
         break;
       case OptKind::kInt:
         type_ok = l.kind == ast::LiteralKind::kInt;
@@ -223,7 +192,7 @@ void BindOptions(Binder* b, std::string_view what, const ast::Ident& kind,
     }
     out->emplace_back(o.key.name, std::move(v));
   }
-  for (const OptSpec& s : spec.options) {
+  for (const OptionSpec& s : spec.options) {
     if (s.required && std::find(seen.begin(), seen.end(), s.name) == seen.end()) {
       b->Error(kind.span, std::string(what) + " kind '" + kind.name + "' needs option '" +
                               std::string(s.name) + "'");
@@ -231,16 +200,16 @@ void BindOptions(Binder* b, std::string_view what, const ast::Ident& kind,
   }
 }
 
-const KindSpec* FindKind(const std::vector<KindSpec>& kinds, std::string_view name) {
-  for (const KindSpec& k : kinds) {
-    if (k.name == name) return &k;
+const ConnectorSpec* FindKind(const std::vector<ConnectorSpec>& kinds, std::string_view name) {
+  for (const ConnectorSpec& k : kinds) {
+    if (k.kind == name) return &k;
   }
   return nullptr;
 }
 
-std::vector<std::string> KindNames(const std::vector<KindSpec>& kinds) {
+std::vector<std::string> KindNames(const std::vector<ConnectorSpec>& kinds) {
   std::vector<std::string> out;
-  for (const KindSpec& k : kinds) out.emplace_back(k.name);
+  for (const ConnectorSpec& k : kinds) out.emplace_back(k.kind);
   return out;
 }
 
@@ -253,9 +222,9 @@ void Binder::BindSinks() {
       cep::SinkDef def;
       def.name = d.name.name;
       def.kind = d.kind.name;
-      const KindSpec* spec = FindKind(SinkKinds(), d.kind.name);
+      const ConnectorSpec* spec = FindKind(cep::SinkKinds(), d.kind.name);
       if (spec == nullptr) {
-        Error(d.kind.span, Unknown("sink kind", d.kind.name, KindNames(SinkKinds())));
+        Error(d.kind.span, Unknown("sink kind", d.kind.name, KindNames(cep::SinkKinds())));
       } else {
         BindOptions(this, "sink", d.kind, d.options, *spec, &def.options, d.span);
       }
@@ -358,9 +327,9 @@ void Binder::BindStreams() {
       if (d.source) {
         const ast::SourceDecl& src = *d.source;
         def.source.kind = src.kind.name;
-        const KindSpec* spec = FindKind(SourceKinds(), src.kind.name);
+        const ConnectorSpec* spec = FindKind(cep::SourceKinds(), src.kind.name);
         if (spec == nullptr) {
-          Error(src.kind.span, Unknown("source kind", src.kind.name, KindNames(SourceKinds())));
+          Error(src.kind.span, Unknown("source kind", src.kind.name, KindNames(cep::SourceKinds())));
         } else {
           BindOptions(this, "source", src.kind, src.options, *spec, &def.source.options, src.span);
         }
