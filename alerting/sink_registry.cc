@@ -12,7 +12,8 @@ absl::StatusOr<std::unique_ptr<engine::Sink>> MakeFileSink(const std::string& pa
 
 std::unique_ptr<engine::Sink> MakeStdoutSink() { return std::make_unique<StdoutSink>(); }
 
-absl::StatusOr<std::unique_ptr<engine::Sink>> MakeSink(const cep::SinkDef& def) {
+absl::StatusOr<std::unique_ptr<engine::Sink>> MakeSink(const cep::SinkDef& def,
+                                                       const engine::SinkContext& context) {
   if (def.kind == "file") {
     for (const auto& [name, value] : def.options) {
       if (name != "path") continue;

@@ -5,18 +5,20 @@
 
 #include "cep/rule_set.h"
 #include "core/status.h"
-#include "engine/record.h"
+#include "engine/sink/sink.h"
 
 namespace vigil::alerting {
 
-// Creates the sink a `sink NAME KIND (...)` declaration describes.
-// - file: option `path` (a string) is required; the file is opened (created) for appending.
+// Creates the sink a `sink NAME KIND (...)` declaration describes (options already validated
+// by the binder against cep/connectors; defaults applied here).
+// - file: option `path`; the file is opened (created) for appending.
 // - stdout: no options.
 // - webhook, alertmanager, kafka: kUnimplemented ("sink kind 'webhook' is not available yet").
 // Errors: kInvalidArgument for an unknown kind or a missing/mistyped `path`; the file sink's
 // open errors (kNotFound, kPermissionDenied, kUnavailable) otherwise. Messages do not name the
 // sink: callers prefix them ("sink 'audit': ...").
-absl::StatusOr<std::unique_ptr<engine::Sink>> MakeSink(const cep::SinkDef& def);
+absl::StatusOr<std::unique_ptr<engine::Sink>> MakeSink(const cep::SinkDef& def,
+                                                       const engine::SinkContext& context);
 
 // `--output PATH`: JSON Lines appended to PATH. Errors as FileSink::Open.
 absl::StatusOr<std::unique_ptr<engine::Sink>> MakeFileSink(const std::string& path);

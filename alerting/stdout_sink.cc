@@ -7,9 +7,21 @@ StdoutSink::StdoutSink(int fd)
               fd == 1 ? "standard output" : "descriptor " + std::to_string(fd)) {}
 
 absl::Status StdoutSink::Write(const engine::Record& r) {
+  ++records_;
   return writer_.AppendLine(engine::RecordToJson(r));
 }
 
 absl::Status StdoutSink::Flush() { return writer_.Flush(/*sync=*/false); }
+
+absl::StatusOr<std::string> StdoutSink::SnapshotState(uint64_t) {
+  VIGIL_RETURN_IF_ERROR(Flush());
+  return std::string();
+}
+
+engine::SinkStats StdoutSink::stats() const {
+  engine::SinkStats s;
+  s.sent = records_;
+  return s;
+}
 
 }  // namespace vigil::alerting

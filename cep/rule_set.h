@@ -22,6 +22,7 @@ struct SourceSpec {
 
 struct StreamDef {
   std::string name;
+  std::string file;  // the rules file that declares it (`from file(path)` is relative to it)
   Schema schema;
   int event_time_slot = -1;  // -1: processing time
   Duration out_of_order{0};

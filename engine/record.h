@@ -1,6 +1,6 @@
 #pragma once
-// Output records (language.md §8) as the engine produces them, and the Sink port that
-// alerting/ implements (file, stdout, webhook, Alertmanager, Kafka).
+// Output records (language.md §8) as the engine produces them. Sinks (engine/sink/sink.h)
+// deliver them.
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,15 +32,5 @@ struct Record {
 
 // Renders a record as one JSON object (no trailing newline). Events are echoed as received.
 std::string RecordToJson(const Record& r);
-
-// Where records go. Called from one thread at a time per sink instance.
-class Sink {
- public:
-  virtual ~Sink() = default;
-  // Accepts one record. May buffer; errors are returned, never thrown.
-  virtual absl::Status Write(const Record& r) = 0;
-  // Makes everything written so far durable/delivered.
-  virtual absl::Status Flush() = 0;
-};
 
 }  // namespace vigil::engine

@@ -95,6 +95,17 @@ absl::Status DeadLetterWriter::Sync() {
   return absl::OkStatus();
 }
 
+absl::Status DeadLetterWriter::TruncateTo(uint64_t bytes) {
+  if (!durable_) return absl::OkStatus();
+  VIGIL_RETURN_IF_ERROR(Flush());
+  if (::ftruncate(::fileno(file_), static_cast<off_t>(bytes)) != 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot truncate dead-letter output '", path_, "': ", std::strerror(errno)));
+  }
+  bytes_ = synced_ = bytes;
+  return absl::OkStatus();
+}
+
 DeadLetterWriter::DeadLetterWriter(std::FILE* f, bool own, bool line_buffered, std::string path)
     : file_(f), own_(own), line_buffered_(line_buffered), path_(std::move(path)) {}
 
@@ -119,23 +130,39 @@ absl::Status DeadLetterWriter::Put() {
   return absl::OkStatus();
 }
 
+namespace {
+// ,"line":N  or  ,"topic":"t","partition":P,"offset":O
+void AppendOrigin(const RecordOrigin& o, std::string* out) {
+  if (o.topic.empty()) {
+    absl::StrAppend(out, ",\"line\":", o.position);
+    return;
+  }
+  out->append(",\"topic\":");
+  AppendJsonStringSanitized(o.topic, out);
+  absl::StrAppend(out, ",\"partition\":", o.partition, ",\"offset\":", o.position);
+}
+}  // namespace
+
 absl::Status DeadLetterWriter::WriteInvalid(std::string_view stream, std::string_view reason,
-                                            uint64_t line, std::string_view input) {
+                                            const RecordOrigin& origin, std::string_view input) {
   line_.assign("{\"kind\":\"invalid\",\"stream\":");
   AppendJsonString(stream, &line_);
   line_.append(",\"reason\":");
   AppendJsonStringSanitized(reason, &line_);
-  absl::StrAppend(&line_, ",\"line\":", line, ",\"input\":");
+  AppendOrigin(origin, &line_);
+  line_.append(",\"input\":");
   AppendJsonStringSanitized(input, &line_);
   line_.push_back('}');
   return Put();
 }
 
-absl::Status DeadLetterWriter::WriteLate(std::string_view stream, const Event& e, Watermark wm) {
+absl::Status DeadLetterWriter::WriteLate(std::string_view stream, const Event& e, Watermark wm,
+                                         const RecordOrigin& origin) {
   line_.assign("{\"kind\":\"late\",\"stream\":");
   AppendJsonString(stream, &line_);
-  absl::StrAppend(&line_, ",\"time\":", e.time.ms, ",\"watermark\":", wm.ms,
-                  ",\"line\":", e.seq & ((uint64_t{1} << 48) - 1), ",\"event\":");
+  absl::StrAppend(&line_, ",\"time\":", e.time.ms, ",\"watermark\":", wm.ms);
+  AppendOrigin(origin, &line_);
+  line_.append(",\"event\":");
   line_.append(e.raw);
   line_.push_back('}');
   return Put();

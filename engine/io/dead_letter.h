@@ -3,6 +3,8 @@
 // line for every invalid event, and for late events of streams without `late to`:
 //   {"kind":"invalid","stream":"txn","reason":"line 3: ...","line":3,"input":"<the line>"}
 //   {"kind":"late","stream":"txn","time":1000,"watermark":4999,"line":9,"event":{...}}
+// Records read from Kafka name their origin as "topic":"txn","partition":2,"offset":1234
+// instead of "line".
 // Invalid UTF-8 in an echoed input line is replaced by U+FFFD so the output stays JSON.
 //
 // Buffered; Flush() writes through. Thread-compatible.
@@ -14,6 +16,7 @@
 
 #include "core/event.h"
 #include "core/status.h"
+#include "engine/source/source.h"
 
 namespace vigil::engine {
 
@@ -28,9 +31,10 @@ class DeadLetterWriter {
   explicit DeadLetterWriter(std::string* sink);
   ~DeadLetterWriter();
 
-  absl::Status WriteInvalid(std::string_view stream, std::string_view reason, uint64_t line,
-                            std::string_view input);
-  absl::Status WriteLate(std::string_view stream, const Event& e, Watermark wm);
+  absl::Status WriteInvalid(std::string_view stream, std::string_view reason,
+                            const RecordOrigin& origin, std::string_view input);
+  absl::Status WriteLate(std::string_view stream, const Event& e, Watermark wm,
+                         const RecordOrigin& origin);
   absl::Status Flush();
 
   // A regular file: the job records its size at each checkpoint and a restore truncates it
@@ -42,6 +46,9 @@ class DeadLetterWriter {
   // Flush, then fsync(2) the file (when durable and anything was written since the last
   // Sync). Errors: Internal with the path and strerror.
   absl::Status Sync();
+  // Cuts a durable file back to `bytes` (a restore: what was written after the checkpoint is
+  // written again); later records are appended. Errors: Internal with the path and strerror.
+  absl::Status TruncateTo(uint64_t bytes);
 
  private:
   DeadLetterWriter(std::FILE* f, bool own, bool line_buffered, std::string path);

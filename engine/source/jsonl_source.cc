@@ -92,26 +92,29 @@ absl::StatusOr<bool> JsonlSource::Fill() {
 }
 
 absl::StatusOr<bool> JsonlSource::Next(SourceLine* line) {
-  size_t scan_from = begin_;  // no '\n' in [begin_, scan_from)
+  while (true) {
+    if (NextBuffered(line)) return true;
+    if (eof_) return false;
+    // The next line is not complete in the buffer: read more (Fill keeps the partial line).
+    absl::StatusOr<bool> more = Fill();
+    if (!more.ok()) return more.status();
+  }
+}
+
+bool JsonlSource::NextBuffered(SourceLine* line) {
   while (true) {
     const char* base = buf_.data();
-    const void* nl =
-        (scan_from < end_) ? std::memchr(base + scan_from, '\n', end_ - scan_from) : nullptr;
+    const void* nl = begin_ < end_ ? std::memchr(base + begin_, '\n', end_ - begin_) : nullptr;
     size_t len;
     size_t consumed;
     if (nl != nullptr) {
       len = static_cast<const char*>(nl) - (base + begin_);
       consumed = len + 1;
-    } else if (eof_) {
-      if (begin_ == end_) return false;
+    } else if (eof_ && begin_ < end_) {
       len = end_ - begin_;
       consumed = len;
     } else {
-      size_t pending = end_ - begin_;
-      absl::StatusOr<bool> more = Fill();
-      if (!more.ok()) return more.status();
-      scan_from = begin_ + pending;
-      continue;
+      return false;
     }
     std::string_view text(base + begin_, len);
     uint64_t byte_offset = offset_.byte;
@@ -119,10 +122,7 @@ absl::StatusOr<bool> JsonlSource::Next(SourceLine* line) {
     offset_.byte += consumed;
     offset_.line += 1;
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-    if (text.empty() || IsBlank(text)) {
-      scan_from = begin_;
-      continue;
-    }
+    if (text.empty() || IsBlank(text)) continue;
     line->text = text;
     line->byte_offset = byte_offset;
     line->line_number = offset_.line;

@@ -58,6 +58,11 @@ class JsonlSource {
   // stripped. Errors: Internal on a read error (with the path and strerror).
   absl::StatusOr<bool> Next(SourceLine* line);
 
+  // Like Next(), but only returns a line that is already complete in the buffer (or the
+  // final line at the end of input): it never reads, so lines returned by earlier calls stay
+  // valid. Returns false when the next line needs more data (then call Next()).
+  bool NextBuffered(SourceLine* line);
+
   // Position just after the last returned line (or the start).
   SourceOffset offset() const { return offset_; }
   // Continues reading at `off` (as returned by offset()). Errors: Unimplemented on pipes and

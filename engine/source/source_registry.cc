@@ -2,14 +2,28 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <vector>
 
 #include "cep/connectors/connector_options.h"
 #include "core/time.h"
+#include "engine/source/file_source.h"
 
 namespace vigil::engine {
 
-SourceRegistry::SourceRegistry() = default;
+SourceRegistry::SourceRegistry() {
+  Register("file", [](const SourceParams& p) -> absl::StatusOr<std::unique_ptr<Source>> {
+    std::filesystem::path path = cep::OptionReader(p.spec.options).String("path");
+    if (path.empty()) return absl::InvalidArgumentError("a file source needs option 'path'");
+    if (path.is_relative() && !p.base_dir.empty()) path = std::filesystem::path(p.base_dir) / path;
+    VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<FileSource> f, FileSource::Open(path.string(), p.follow));
+    return std::unique_ptr<Source>(std::move(f));
+  });
+  Register("stdin", [](const SourceParams& p) -> absl::StatusOr<std::unique_ptr<Source>> {
+    VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<FileSource> f, FileSource::Open("-"));
+    return std::unique_ptr<Source>(std::move(f));
+  });
+}
 
 void SourceRegistry::Register(std::string kind, SourceFactory factory) {
   factories_[std::move(kind)] = std::move(factory);
@@ -23,8 +37,8 @@ absl::StatusOr<std::unique_ptr<Source>> SourceRegistry::Open(const SourceParams&
     std::sort(kinds.begin(), kinds.end());
     std::string list;
     for (const std::string& k : kinds) list += (list.empty() ? "" : ", ") + k;
-    return absl::InvalidArgumentError("source kind '" + params.spec.kind +
-                                      "' is not available (available: " + list + ")");
+    return absl::UnimplementedError("source kind '" + params.spec.kind +
+                                    "' is not available in this build (available: " + list + ")");
   }
   return it->second(params);
 }

@@ -38,7 +38,7 @@ class SourceRegistry {
   void Register(std::string kind, SourceFactory factory);
   bool Has(const std::string& kind) const { return factories_.contains(kind); }
 
-  // Opens a source. Errors: InvalidArgument for a kind no factory is registered for (the
+  // Opens a source. Errors: Unimplemented for a kind no factory is registered for (the
   // message lists the registered ones); the factory's errors otherwise.
   absl::StatusOr<std::unique_ptr<Source>> Open(const SourceParams& params) const;
 

@@ -5,7 +5,7 @@
 namespace vigil::engine::state {
 namespace {
 constexpr uint32_t kMagic = 0x54454D56;  // "VMET"
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: opaque source positions and sink states
 
 // A count read from input may not exceed the bytes left (every item takes >= 1 byte).
 absl::Status Count(Decoder& d, uint64_t* n) {
@@ -26,15 +26,13 @@ std::string EncodeCheckpointMeta(const CheckpointMeta& m) {
   e.U64(m.sources.size());
   for (const auto& s : m.sources) {
     e.Str(s.stream);
-    e.Str(s.path);
-    e.U64(s.byte);
-    e.U64(s.line);
+    e.Str(s.name);
+    e.Str(s.position);
   }
   e.U64(m.sinks.size());
   for (const auto& s : m.sinks) {
-    e.Str(s.path);
-    e.U64(s.byte);
-    e.U64(s.records);
+    e.Str(s.name);
+    e.Str(s.state);
   }
   e.U64(m.watermarks.size());
   for (const auto& w : m.watermarks) {
@@ -65,16 +63,14 @@ absl::StatusOr<CheckpointMeta> DecodeCheckpointMeta(std::string_view bytes) {
   m.sources.resize(n);
   for (auto& s : m.sources) {
     VIGIL_RETURN_IF_ERROR(d.Str(&s.stream));
-    VIGIL_RETURN_IF_ERROR(d.Str(&s.path));
-    VIGIL_RETURN_IF_ERROR(d.U64(&s.byte));
-    VIGIL_RETURN_IF_ERROR(d.U64(&s.line));
+    VIGIL_RETURN_IF_ERROR(d.Str(&s.name));
+    VIGIL_RETURN_IF_ERROR(d.Str(&s.position));
   }
   VIGIL_RETURN_IF_ERROR(Count(d, &n));
   m.sinks.resize(n);
   for (auto& s : m.sinks) {
-    VIGIL_RETURN_IF_ERROR(d.Str(&s.path));
-    VIGIL_RETURN_IF_ERROR(d.U64(&s.byte));
-    VIGIL_RETURN_IF_ERROR(d.U64(&s.records));
+    VIGIL_RETURN_IF_ERROR(d.Str(&s.name));
+    VIGIL_RETURN_IF_ERROR(d.Str(&s.state));
   }
   VIGIL_RETURN_IF_ERROR(Count(d, &n));
   m.watermarks.resize(n);

@@ -4,7 +4,7 @@
 // state backend stores with each checkpoint (StateBackend::CommitCheckpoint) and in
 // savepoints.
 //
-// Encoding: Fixed32 magic "VMET", U32 version (1), then the fields in declaration order
+// Encoding: Fixed32 magic "VMET", U32 version (2), then the fields in declaration order
 // (vectors as a varint count + items). Decode rejects unknown versions and malformed bytes
 // with DataLoss. Thread-compatible value type.
 #include <cstdint>
@@ -17,18 +17,22 @@
 namespace vigil::engine::state {
 
 struct CheckpointMeta {
+  // One input of the job (in input order): its stream, its name for messages ("txn.jsonl",
+  // "kafka://..."), and its position after the last record the checkpoint covers (opaque:
+  // Source::Position()).
   struct Source {
-    std::string stream;  // stream name
-    std::string path;    // input path ("-" cannot be rewound)
-    uint64_t byte = 0;   // offset of the next unread line
-    uint64_t line = 0;   // lines before it
+    std::string stream;
+    std::string name;
+    std::string position;
     friend bool operator==(const Source&, const Source&) = default;
   };
-  struct SinkOffset {
-    std::string path;   // file sink / --output path
-    uint64_t byte = 0;  // bytes of output committed at the checkpoint (truncate to this)
-    uint64_t records = 0;
-    friend bool operator==(const SinkOffset&, const SinkOffset&) = default;
+  // One output's state at the checkpoint (opaque: Sink::SnapshotState()): a file's committed
+  // size, a network sink's undelivered records. Names: the rules file's sink names, "output"
+  // for --output, "dead-letter" for the dead-letter output.
+  struct SinkState {
+    std::string name;
+    std::string state;
+    friend bool operator==(const SinkState&, const SinkState&) = default;
   };
   struct StreamWatermark {
     std::string stream;
@@ -41,7 +45,7 @@ struct CheckpointMeta {
   uint32_t parallelism = 1;
   uint32_t max_key_groups = 128;
   std::vector<Source> sources;
-  std::vector<SinkOffset> sinks;
+  std::vector<SinkState> sinks;
   std::vector<StreamWatermark> watermarks;
   // Engine-defined extras (e.g. per-operator non-keyed state), opaque here.
   std::string extra;

@@ -263,6 +263,7 @@ void Binder::BindStreams() {
       if (duplicates_.contains(&d)) continue;
       cep::StreamDef def;
       def.name = d.name.name;
+      def.file = sources_.name(d.name.span.file);
       def.schema = Schema(def.name);
       const std::string desc = "stream '" + def.name + "'";
       std::vector<Span> field_spans;

@@ -11,21 +11,13 @@
 
 #include "engine/job.h"
 #include "engine/state/heap_backend.h"
+#include "engine/sink/collecting_sink.h"
+#include "engine/source/file_source.h"
 #include "gtest/gtest.h"
 #include "rules/compiler.h"
 
 namespace vigil::engine {
 namespace {
-
-class JsonSink : public Sink {
- public:
-  absl::Status Write(const Record& r) override {
-    lines.push_back(RecordToJson(r));
-    return absl::OkStatus();
-  }
-  absl::Status Flush() override { return absl::OkStatus(); }
-  std::vector<std::string> lines;
-};
 
 // Two rules on one stream with different partition keys (so an event goes to two workers),
 // a timeout rule and a within window.
@@ -81,19 +73,20 @@ struct Result {
 Result RunJob(const std::vector<std::string>& inputs, JobOptions options) {
   auto compiled = rules::CompileSources({{"t.vgl", kRules}});
   EXPECT_TRUE(compiled.ok());
-  JsonSink out;
+  CollectingSink out;
   Result r;
   DeadLetterWriter dead(&r.dead_letter);
   std::vector<JobInput> in;
-  for (const std::string& path : inputs) in.push_back({0, JsonlSource::Open(path).value()});
-  auto job = Job::Create(compiled.rule_set, std::move(options), std::move(in), {}, &out, &dead);
+  for (const std::string& path : inputs) in.push_back({0, FileSource::Open(path).value()});
+  auto job = Job::Create(compiled.rule_set, std::move(options), std::move(in),
+                         JobOutputs{{}, {}, &out, {}, true, &dead});
   if (!job.ok()) {
     r.status = job.status();
     return r;
   }
   r.status = (*job)->Run();
   r.stats = (*job)->stats();
-  r.records = std::move(out.lines);
+  for (const Record& rec : out.records()) r.records.push_back(RecordToJson(rec));
   std::sort(r.records.begin(), r.records.end());
   return r;
 }

@@ -15,21 +15,13 @@
 #include "engine/state/checkpoint_meta.h"
 #include "engine/state/fault_injection.h"
 #include "engine/state/heap_backend.h"
+#include "engine/sink/collecting_sink.h"
+#include "engine/source/file_source.h"
 #include "gtest/gtest.h"
 #include "rules/compiler.h"
 
 namespace vigil::engine {
 namespace {
-
-class MemorySink : public Sink {
- public:
-  absl::Status Write(const Record& r) override {
-    ids.push_back(r.id);
-    return absl::OkStatus();
-  }
-  absl::Status Flush() override { return absl::OkStatus(); }
-  std::vector<std::string> ids;
-};
 
 constexpr char kRules[] = R"(
 stream txn (card string, amount float, at timestamp) event time at out of order 50ms
@@ -62,13 +54,14 @@ JobRun RunJob(const std::string& input, JobOptions options,
               const state::CheckpointMeta* restore = nullptr) {
   auto res = rules::CompileSources({{"t.vgl", kRules}});
   EXPECT_TRUE(res.ok());
-  MemorySink out;
+  CollectingSink out;
   std::string dead_text;
   DeadLetterWriter dead(&dead_text);
   std::vector<JobInput> in;
-  in.push_back({0, JsonlSource::Open(input).value()});
+  in.push_back({0, FileSource::Open(input).value()});
   JobRun r;
-  auto job = Job::Create(res.rule_set, std::move(options), std::move(in), {}, &out, &dead);
+  auto job = Job::Create(res.rule_set, std::move(options), std::move(in),
+                         JobOutputs{{}, {}, &out, {}, true, &dead});
   if (!job.ok()) {
     r.status = job.status();
     return r;
@@ -79,7 +72,7 @@ JobRun RunJob(const std::string& input, JobOptions options,
   }
   r.status = (*job)->Run();
   r.stats = (*job)->stats();
-  r.ids = std::move(out.ids);
+  for (const Record& rec : out.records()) r.ids.push_back(rec.id);
   std::sort(r.ids.begin(), r.ids.end());
   return r;
 }

@@ -160,8 +160,8 @@ TEST(StateCodecTest, CheckpointMetaRoundTripAndCorruption) {
   m.created_unix_ms = 1700000000000;
   m.parallelism = 4;
   m.max_key_groups = 128;
-  m.sources = {{"txn", "/data/txn.jsonl", 123456, 789}, {"login", "-", 0, 0}};
-  m.sinks = {{"/out/alerts.jsonl", 4096, 17}};
+  m.sources = {{"txn", "/data/txn.jsonl", std::string("\x01\x80\x02", 3)}, {"login", "-", ""}};
+  m.sinks = {{"audit", "4096"}, {"dead-letter", std::string("\0\1", 2)}};
   m.watermarks = {{"txn", Watermark(1700000000000)}, {"login", Watermark::Min()}};
   m.extra = std::string("\0\1\2", 3);
   const std::string bytes = EncodeCheckpointMeta(m);

@@ -1,0 +1,63 @@
+#pragma once
+// Decoding of the records the input stage reads, in one of two modes:
+// - inline (parallelism 1, or parallel decoding off): each record is decoded on the router's
+//   thread by its stream's decoder and handed to the StreamRouter at once.
+// - parallel: the router only copies records into tasks of `decode_lines` records of one
+//   stream; a full task goes to the least busy worker's queue (behind the work already routed
+//   to it), which decodes it and precomputes each event's route; the router reads on. At most
+//   `max_in_flight` tasks are out; the oldest is finalized (StreamRouter::Accept / Invalid, in
+//   read order) once decoded, so results and the dead-letter output are identical to inline
+//   decoding. Drain() finalizes everything read so far: before a checkpoint (its positions and
+//   router state then cover exactly the records processed), before waiting for input, on the
+//   wall-clock tick of live streams, and when an input ends.
+//
+// Thread-compatible: the router's thread (workers only decode the tasks they are given).
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/status.h"
+#include "engine/runtime/exchange.h"
+#include "engine/runtime/failure.h"
+#include "engine/runtime/messages.h"
+#include "engine/runtime/stream_router.h"
+#include "engine/runtime/topology.h"
+#include "engine/source/source.h"
+
+namespace vigil::engine::runtime {
+
+class DecodeStage {
+ public:
+  DecodeStage(const Topology* topology, Exchange* exchange, StreamRouter* router, bool parallel,
+              size_t decode_lines, FailureLatch* failure, std::function<int64_t()> now_ms);
+
+  // A record of stream partition `partition` of stream `stream`.
+  absl::Status Add(int stream, int partition, const SourceRecord& r);
+  // Sends the task being filled (the end of a chunk of reading).
+  absl::Status Dispatch();
+  // Finalizes every record added so far.
+  absl::Status Drain();
+
+ private:
+  absl::Status DecodeInline(StreamRouter::Stream& s, int partition, const SourceRecord& r);
+  absl::Status FinalizeOldest();
+
+  const Topology* topology_;
+  Exchange* exchange_;
+  StreamRouter* router_;
+  const bool parallel_;
+  const size_t decode_lines_;
+  const size_t max_in_flight_;
+  FailureLatch* failure_;
+  std::function<int64_t()> now_ms_;
+
+  DecodeTask::Completion completion_;
+  std::vector<std::unique_ptr<DecodeTask>> tasks_;  // every task ever made
+  std::vector<DecodeTask*> free_tasks_;
+  std::deque<DecodeTask*> in_flight_;  // dispatched, in read order
+  DecodeTask* current_ = nullptr;      // being filled
+  int next_worker_ = 0;
+};
+
+}  // namespace vigil::engine::runtime

@@ -1,0 +1,124 @@
+#pragma once
+// The typed messages the job's threads exchange (engine/README.md shows the flow):
+//
+//   router --WorkBatch--> worker i --OutBatch (lane i)--> output stage --> sinks
+//   router --OutBatch (lane P: late records, dead letters, barriers)--> output stage
+//
+// A batch moves whole through a bounded queue (one lock per batch, not per event).
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/event.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "engine/record.h"
+#include "engine/state/checkpoint_meta.h"
+
+namespace vigil::engine::runtime {
+
+// A checkpoint barrier as the router cut it; shared read-only by every lane that carries it.
+struct BarrierInfo {
+  uint64_t id = 0;
+  bool savepoint = false;
+  bool final = false;  // the job stops after it
+  std::string savepoint_path;
+  int64_t started_ms = 0;      // steady clock
+  state::CheckpointMeta meta;  // sources, watermarks, router state; sinks added at completion
+};
+
+// Records read from one stream's sources, decoded by a worker while the router reads on
+// (parallel decoding), then finalized by the router in read order: lateness, watermark,
+// reorder buffer and routing stay sequential, so results do not depend on which worker
+// decoded what.
+struct DecodeTask {
+  struct Line {
+    size_t begin;
+    size_t size;
+    uint64_t seq;   // the record's seq in its source partition (a file's line number)
+    int partition;  // the stream partition it was read from
+  };
+  struct Decoded {
+    EventPtr event;  // null: the line is invalid (its reason is the next entry of `errors`)
+    int64_t time;    // event->time, so the router never reads the event
+    uint64_t route;  // the worker of each rule reading the stream (Topology::PrecomputeRoute)
+  };
+  // Signalled by the decoding worker (owned by the decode stage).
+  struct Completion {
+    std::mutex mu;
+    std::condition_variable cv;
+  };
+
+  // Filled by the router:
+  int stream = 0;
+  int64_t stamp = 0;  // processing-time streams: the arrival time stamped on every event
+  std::string text;   // the lines back to back, then kSourcePadding bytes
+  std::vector<Line> lines;
+  Completion* completion = nullptr;
+  // Filled by the decoding worker:
+  std::vector<Decoded> decoded;  // by line
+  std::vector<std::string> errors;
+  bool done = false;  // guarded by completion->mu
+
+  std::string_view line(size_t i) const {
+    return std::string_view(text.data() + lines[i].begin, lines[i].size);
+  }
+  void MarkDone() {
+    {
+      std::lock_guard<std::mutex> lock(completion->mu);
+      done = true;
+    }
+    completion->cv.notify_all();
+  }
+};
+
+struct WorkItem {
+  enum Kind : uint8_t { kEvent, kWatermark, kBarrier, kEnd, kDecode };
+  Kind kind = kEvent;
+  int32_t index = 0;  // rule (kEvent) or stream (kWatermark)
+  int64_t value = 0;  // watermark ms (kWatermark)
+  EventPtr event;
+  std::shared_ptr<const BarrierInfo> barrier;
+  DecodeTask* task = nullptr;  // kDecode; owned by the router's decode stage
+};
+using WorkBatch = std::vector<WorkItem>;
+
+// An entry for the dead-letter output, written by the output stage in lane order (so that a
+// checkpoint's dead-letter offset covers exactly the input before its barrier).
+struct DeadLetterItem {
+  enum Kind : uint8_t { kInvalid, kLate };
+  Kind kind = kInvalid;
+  std::string stream;
+  // kInvalid: why, and the input as read.
+  std::string reason;
+  std::string input;
+  // Where the record came from (RecordOrigin with an owned topic).
+  std::string topic;
+  int32_t partition = -1;
+  uint64_t position = 0;
+  // kLate: the event and the watermark it was late for.
+  EventPtr event;
+  Watermark watermark;
+};
+
+struct OutItem {
+  Record record;
+  std::vector<int> sinks;  // empty: the default output
+  std::shared_ptr<const BarrierInfo> barrier;  // non-null: a barrier
+  absl::Status barrier_status;                 // the lane's part of the checkpoint
+  bool end = false;                            // the lane's producer is done
+  std::unique_ptr<DeadLetterItem> dead_letter;  // non-null: an entry for the dead-letter output
+
+  static OutItem End() {
+    OutItem it;
+    it.end = true;
+    return it;
+  }
+};
+using OutBatch = std::vector<OutItem>;
+
+}  // namespace vigil::engine::runtime

@@ -1,0 +1,113 @@
+#pragma once
+// A worker: the rules' operators (one RuleOperator per running rule, MakeRuleOperator) for the
+// key groups of one contiguous range (Topology::RangeOfWorker). It applies the batches the
+// router sends (events, watermarks, checkpoint barriers, decode tasks) in order, and hands the
+// records its operators emit to the output stage through its lane, in batches.
+//
+// Barriers: the worker snapshots its operators' changed keys into the state backend
+// (StateKey(operator id, key group, key)) and forwards the barrier on its lane with the
+// snapshot's status. A failed write makes the next snapshot rewrite the whole range.
+//
+// Decode tasks (parallel decoding): the worker decodes the task's lines with its own decoder
+// of the stream, precomputes each event's route, and marks the task done; the router
+// finalizes it.
+//
+// Threading: Loop() runs on the worker's own thread, or Handle() is called on the router's
+// thread for a single inline worker. Everything else (Create, Restore, stats) before Run or
+// after the threads joined.
+#include <memory>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/status.h"
+#include "engine/decode/event_decoder.h"
+#include "engine/operator/operator.h"
+#include "engine/operator/record_router.h"
+#include "engine/operator/rule_operator.h"
+#include "engine/runtime/exchange.h"
+#include "engine/runtime/failure.h"
+#include "engine/runtime/topology.h"
+#include "engine/state/state_backend.h"
+
+namespace vigil::engine::metrics {
+class Counter;
+class Gauge;
+class Metrics;
+}  // namespace vigil::engine::metrics
+
+namespace vigil::engine::runtime {
+
+class Worker final : public RecordRouter {
+ public:
+  // Creates the operators of every running rule. `backend` may be null (no checkpoints),
+  // `metrics` too. Errors: MakeRuleOperator's.
+  static absl::StatusOr<std::unique_ptr<Worker>> Create(int index, const Topology* topology,
+                                                        Exchange* exchange,
+                                                        state::StateBackend* backend,
+                                                        const RuleOperatorOptions& options,
+                                                        metrics::Metrics* metrics,
+                                                        FailureLatch* failure);
+
+  int index() const { return index_; }
+
+  // Runs until the end marker or until the queue closes; reports errors to the latch.
+  void Loop();
+  void Start() {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  // Applies one batch of work; sets *ended after the end marker.
+  absl::Status Handle(WorkBatch& batch, bool* ended);
+
+  // Restores one stored key of rule r (keys of this worker's range only).
+  absl::Status RestoreKey(size_t rule, uint16_t key_group, std::string_view key,
+                          std::string_view value) {
+    return ops_[rule]->Restore(key_group, key, value);
+  }
+  bool runs(size_t rule) const { return ops_[rule] != nullptr; }
+  OperatorStats stats(size_t rule) const { return ops_[rule]->stats(); }
+
+  // RecordRouter: records from the operators, batched towards the output stage.
+  absl::Status Route(const Record& r, const std::vector<int>& sinks) override;
+
+ private:
+  Worker(int index, const Topology* topology, Exchange* exchange, state::StateBackend* backend,
+         FailureLatch* failure);
+  absl::Status MaybeFlush();
+  absl::Status Flush();
+  absl::Status PushLane(OutBatch batch);
+  void Decode(DecodeTask& t);
+  absl::Status OnBarrier(const std::shared_ptr<const BarrierInfo>& info);
+  absl::Status Snapshot();
+  void DiscardChanges();
+  void UpdateMetrics(bool force = false);
+
+  struct RuleMetrics {
+    metrics::Counter* matches = nullptr;
+    metrics::Counter* timeouts = nullptr;
+    metrics::Counter* dropped = nullptr;
+    metrics::Gauge* partial = nullptr;
+  };
+
+  const int index_;
+  const Topology* topology_;
+  Exchange* exchange_;
+  state::StateBackend* backend_;
+  FailureLatch* failure_;
+  std::vector<std::unique_ptr<RuleOperator>> ops_;       // by rule index; null if not run
+  std::vector<std::unique_ptr<EventDecoder>> decoders_;  // by stream (parallel decoding)
+  std::vector<OperatorStats> last_stats_;
+  std::vector<RuleMetrics> rule_metrics_;  // empty without metrics
+  OutBatch pending_;
+  int64_t pending_since_us_ = 0;  // steady clock, when pending_ got its first record
+  bool need_full_ = false;
+  int64_t next_metrics_ms_ = 0;
+  int64_t next_discard_ms_ = 0;
+  metrics::Gauge* depth_ = nullptr;
+  std::thread thread_;
+};
+
+}  // namespace vigil::engine::runtime
