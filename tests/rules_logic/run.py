@@ -125,6 +125,23 @@ def run_block(vigil, b, tmp):
             return "diagnostics differ:\n  want: " + "\n        ".join(want) + \
                 "\n  got:  " + "\n        ".join(got) + f"\n--- stderr:\n{p.stderr}"
         return None
+    if words[0] == "explain":
+        # `explain [FLAGS...]`: the standard output of `vigil explain` must equal the
+        # `---- output` section (trailing spaces and blank lines at the end ignored).
+        p = subprocess.run([vigil, "explain", rules] + words[1:], capture_output=True,
+                           text=True, timeout=60)
+        if p.returncode != 0:
+            return f"expected exit 0, got {p.returncode}:\n{p.stderr}"
+        want = [l.rstrip() for s, ls in b.sections if s == "output" for l in ls]
+        got = [l.rstrip() for l in p.stdout.split("\n")]
+        while want and not want[-1]:
+            want.pop()
+        while got and not got[-1]:
+            got.pop()
+        if got != want:
+            return "explain output differs:\n  want:\n    " + "\n    ".join(want) + \
+                "\n  got:\n    " + "\n    ".join(got)
+        return None
     if words[0] == "run":
         ordered = "ordered" in words[1:]
         expect_error = "error" in words[1:]
