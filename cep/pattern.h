@@ -47,7 +47,24 @@ struct PatternNode {
   std::vector<PatternNode> children;  // kSeq: terms in order; kAlt: alternatives
   std::vector<Contiguity> conn;       // kSeq: conn[i] connects children[i-1] to children[i];
                                       // conn[0] is unused (kStrict)
+  // kSeq, parallel to `conn` (may be empty: no bounds): bound[i] > 0 is a time bound between
+  // steps (`a ->[5m] b`, Flink within(d, PREVIOUS_AND_CURRENT)): children[i] (a variable) must
+  // take its first event at a time < the time of the match's previous event + bound[i]; a
+  // partial match waiting for it longer expires (a timeout, as for `within`), and a trailing
+  // negation so bounded matches when the bound runs out. 0: no bound.
+  std::vector<Duration> bound;
 };
+
+// Whether `n` or a node below it has a time bound between steps.
+inline bool HasStepBounds(const PatternNode& n) {
+  for (Duration d : n.bound) {
+    if (d.ms > 0) return true;
+  }
+  for (const PatternNode& c : n.children) {
+    if (HasStepBounds(c)) return true;
+  }
+  return false;
+}
 
 struct PatternVar {
   std::string name;

@@ -71,7 +71,8 @@ struct Nfa::Impl {
   CompiledGraph g;
   bool has_within = false;
   Duration within{0};
-  bool skip = false;                           // any strategy but no skip
+  bool has_bounds = false;  // some state has a time bound between steps (g.has_bounds)
+  bool skip = false;        // any strategy but no skip
   std::vector<std::vector<int>> var_captures;  // per var: indices into pattern.captures
   std::vector<std::vector<int>> var_aggs;      // per var: indices into pattern.aggs
   std::vector<Value> init_captures;
@@ -82,6 +83,21 @@ struct Nfa::Impl {
 namespace {
 
 constexpr uint32_t kNil = SharedBuffer::kNil;
+
+// The time of the last event `pm` took (pm is not the start state's).
+EventTime PrevTimeOf(const SharedBuffer& buf, const PartialMatch& pm) {
+  return buf.entry(buf.node(pm.node).event).event->time;
+}
+
+// When `pm` expires: start + within, or the time of its last event + the time bound of its
+// state, whichever comes first; EventTime::Max() if neither applies.
+EventTime DeadlineOf(const Nfa::Impl& impl, const SharedBuffer& buf, const PartialMatch& pm) {
+  EventTime d = EventTime::Max();
+  if (impl.has_within) d = pm.start_time + impl.within;
+  const int64_t bound = impl.g.states[pm.state].bound_ms;
+  if (bound > 0 && pm.node != kNil) d = std::min(d, PrevTimeOf(buf, pm) + Duration(bound));
+  return d;
+}
 
 struct OutEdge {
   const Edge* edge;
@@ -172,6 +188,8 @@ class Runner {
  private:
   bool IsStart(const PartialMatch& pm) const { return pm.start_id == PartialMatch::kNoStart; }
   StateKind Kind(const PartialMatch& pm) const { return g_.states[pm.state].kind; }
+  EventTime PrevTime(const PartialMatch& pm) const { return PrevTimeOf(buf_, pm); }
+  EventTime Deadline(const PartialMatch& pm) const { return DeadlineOf(impl_, buf_, pm); }
 
   void ReleasePm(const PartialMatch& pm) {
     buf_.Release(pm.node);
@@ -261,6 +279,10 @@ int32_t Runner::FindFinalAfterProceed(CondEval& ev, int32_t state) {
 
 void Runner::ComputeNextStates(const PartialMatch& pm, const EventPtr& event, CondEval& ev) {
   const bool is_start = IsStart(pm);
+  // A state with a time bound, reached through PROCEEDs too late for this event, takes and
+  // ignores nothing (a partial match resting in it has already expired in AdvanceTime).
+  const bool check_bounds = impl_.has_bounds && pm.node != kNil;
+  const EventTime prev_time = check_bounds ? PrevTime(pm) : EventTime();
   // 1. The decision graph: follow PROCEEDs, collect the TAKE/IGNORE edges that apply.
   sc_.edges.clear();
   sc_.stack.clear();
@@ -268,9 +290,12 @@ void Runner::ComputeNextStates(const PartialMatch& pm, const EventPtr& event, Co
   while (!sc_.stack.empty()) {
     int32_t s = sc_.stack.back();
     sc_.stack.pop_back();
+    const int64_t bound = g_.states[s].bound_ms;
+    const bool too_late = check_bounds && bound > 0 && event->time >= prev_time + Duration(bound);
     for (const Edge& e : g_.states[s].edges) {
       // The start state never ignores (Flink skips IGNORE for it): do not even evaluate.
       if (is_start && e.action == EdgeAction::kIgnore) continue;
+      if (too_late && e.action != EdgeAction::kProceed) continue;
       if (!ev.Eval(e.cond)) continue;
       if (e.action == EdgeAction::kProceed) {
         sc_.stack.push_back(e.target);
@@ -353,8 +378,8 @@ void Runner::Prune(std::vector<PartialMatch>& pms, uint64_t pruning_id, bool inc
 
 void Runner::EmitMatches(std::vector<PartialMatch>& potential) {
   auto time_of = [&](const PartialMatch& m) {
-    if (Kind(m) == StateKind::kPending) return m.start_time + impl_.within;
-    return buf_.entry(buf_.node(m.node).event).event->time;
+    if (Kind(m) == StateKind::kPending) return Deadline(m);
+    return PrevTime(m);
   };
   if (!impl_.skip) {
     for (const PartialMatch& m : potential) {
@@ -420,24 +445,26 @@ void Runner::EmitMatches(std::vector<PartialMatch>& potential) {
 }
 
 void Runner::AdvanceTime(EventTime now) {
-  if (!impl_.has_within) return;
+  if (!impl_.has_within && !impl_.has_bounds) return;
   std::vector<PartialMatch>& partial = Partial(st_);
-  // Ordered by start (events come in time order): nothing expires before the first deadline.
-  if (partial.empty() || now < partial.front().start_time + impl_.within) return;
+  if (partial.empty()) return;
+  // Ordered by start (events come in time order): without bounds between steps nothing
+  // expires before the first partial match's deadline.
+  if (!impl_.has_bounds && now < partial.front().start_time + impl_.within) return;
   sc_.potential.clear();
   sc_.timeouts.clear();
   size_t w = 0;
   bool changed = false;
   for (size_t i = 0; i < partial.size(); ++i) {
     const PartialMatch& pm = partial[i];
-    const EventTime deadline = pm.start_time + impl_.within;
+    const EventTime deadline = Deadline(pm);
     if (now < deadline) {
       partial[w++] = pm;
       continue;
     }
     changed = true;
     if (Kind(pm) == StateKind::kPending) {
-      sc_.potential.push_back(pm);  // a trailing negation's window closed: a match
+      sc_.potential.push_back(pm);  // a trailing negation's window or bound closed: a match
       continue;
     }
     if (impl_.options.report_timeouts) {
@@ -520,6 +547,7 @@ absl::StatusOr<std::shared_ptr<const Nfa>> Nfa::Compile(const Pattern& pattern,
   impl->g = std::move(*g);
   impl->has_within = pattern.within.has_value() && pattern.within->ms > 0;
   if (impl->has_within) impl->within = *pattern.within;
+  impl->has_bounds = impl->g.has_bounds;
   impl->skip = pattern.skip != SkipStrategy::kNoSkip;
   const size_t nvars = pattern.vars.size();
   impl->var_captures.resize(nvars);
@@ -597,8 +625,17 @@ NfaStateStats Nfa::Stats(const NfaState& state) const {
 
 std::optional<EventTime> Nfa::NextDeadline(const NfaState& state) const {
   const std::vector<PartialMatch>& partial = NfaImplAccess::Partial(state);
-  if (!impl_->has_within || partial.empty()) return std::nullopt;
-  return partial.front().start_time + impl_->within;
+  if (partial.empty()) return std::nullopt;
+  if (!impl_->has_bounds) {
+    if (!impl_->has_within) return std::nullopt;
+    return partial.front().start_time + impl_->within;
+  }
+  // Bounds between steps: deadlines are not in start order, so take the earliest of all.
+  const SharedBuffer& buf = NfaImplAccess::Buffer(state);
+  EventTime best = EventTime::Max();
+  for (const PartialMatch& pm : partial) best = std::min(best, DeadlineOf(*impl_, buf, pm));
+  if (best == EventTime::Max()) return std::nullopt;
+  return best;
 }
 
 // ---- Serialized state ----
@@ -817,6 +854,13 @@ std::vector<int32_t> Reachable(const CompiledGraph& g) {
   return order;
 }
 
+// ", bound 5m" for a state with a time bound between steps (its partial matches expire 5m
+// after their last event), "" otherwise.
+std::string BoundText(const nfa_internal::State& st) {
+  if (st.bound_ms <= 0) return "";
+  return absl::StrCat(", bound ", FormatDuration(Duration(st.bound_ms)));
+}
+
 std::string DotEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -837,7 +881,7 @@ std::string Nfa::ToText() const {
   out.append("\n");
   for (int32_t s : order) {
     const nfa_internal::State& st = g.states[s];
-    absl::StrAppend(&out, st.name, " [", KindName(st.kind), "]\n");
+    absl::StrAppend(&out, st.name, " [", KindName(st.kind), BoundText(st), "]\n");
     for (const Edge& e : st.edges) {
       absl::StrAppend(&out, "  ", ActionName(e.action), " -> ", g.states[e.target].name);
       if (e.cond != nfa_internal::kTrueCond) {
@@ -859,7 +903,7 @@ std::string Nfa::ToDot() const {
                         : st.kind == StateKind::kStop ? "octagon"
                                                       : "circle";
     absl::StrAppend(&out, "  s", s, " [label=\"", DotEscape(st.name), "\\n", KindName(st.kind),
-                    "\", shape=", shape, "];\n");
+                    BoundText(st), "\", shape=", shape, "];\n");
   }
   for (int32_t s : order) {
     for (const Edge& e : g.states[s].edges) {

@@ -9,10 +9,12 @@
 // CONTRACT between cep/ and engine/ (the parts below the marker are cep's own):
 // - Events of one key are passed to Process in event-time order (ties in arrival order).
 // - Process(state, e) first advances time to e->time (see AdvanceTime), then applies e.
-// - AdvanceTime(state, t): every partial match whose `within` window has closed
-//   (t >= start + within) is discarded, or reported as a MatchResult of kind kTimeout when
-//   the Nfa was compiled with report_timeouts; a partial match waiting on a trailing negation
-//   whose window closed is reported as a kMatch. Such results carry time = start + within.
+// - AdvanceTime(state, t): every partial match whose deadline has passed (t >= deadline) is
+//   discarded, or reported as a MatchResult of kind kTimeout when the Nfa was compiled with
+//   report_timeouts; a partial match waiting on a trailing negation whose deadline passed is
+//   reported as a kMatch. A partial match's deadline is start + within, or, while it waits for
+//   a step with a time bound (`a ->[5m] b`), the time of its last event + the bound, whichever
+//   comes first. Such results carry time = that deadline.
 // - Matches of one call are appended in the order Flink would emit them.
 #include <cstdint>
 #include <memory>
@@ -37,8 +39,8 @@ struct MatchResult {
   // Final values of Pattern::captures and Pattern::aggs over all events of the match.
   std::vector<Value> captures;
   std::vector<AggAcc> aggs;
-  EventTime time;  // kMatch: last event's time (or start + within for a trailing negation);
-                   // kTimeout: start + within
+  EventTime time;  // kMatch: last event's time (or the deadline for a trailing negation);
+                   // kTimeout: the deadline (start + within, or last event + time bound)
 };
 
 struct NfaOptions {
@@ -72,13 +74,14 @@ class Nfa {
   // O(1).
   NfaStateStats Stats(const NfaState& state) const;
 
-  // The earliest event time at which AdvanceTime would change `state`: start + within of its
-  // oldest partial match, i.e. AdvanceTime(state, t) is a no-op for every t < *NextDeadline and
-  // expires (or reports) at least one partial match at t = *NextDeadline. nullopt when the
-  // pattern has no `within` or the state holds no partial match (matches held back by a skip
-  // strategy wait on a partial match, so they never need a deadline of their own). O(1): the
-  // partial matches are ordered by start, and by the contract above events arrive in time
-  // order, so the first one starts earliest.
+  // The earliest event time at which AdvanceTime would change `state`: the earliest deadline
+  // of its partial matches, i.e. AdvanceTime(state, t) is a no-op for every t < *NextDeadline
+  // and expires (or reports) at least one partial match at t = *NextDeadline. nullopt when no
+  // partial match has a deadline (no `within`, none waiting on a time bound) or the state
+  // holds none (matches held back by a skip strategy wait on a partial match, so they never
+  // need a deadline of their own). O(1) without time bounds between steps: the partial
+  // matches are ordered by start, and by the contract above events arrive in time order, so
+  // the first one starts earliest; O(partial matches) with them.
   std::optional<EventTime> NextDeadline(const NfaState& state) const;
 
   // Checkpoints: the whole per-key state in a compact binary form (format version byte first;

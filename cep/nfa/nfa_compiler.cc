@@ -48,6 +48,7 @@ struct FPat {
   int from = 1;
   int to = 1;
   ExprPtr until;
+  Duration bound{0};  // time bound on this element's first event (a variable only)
   FPat* previous = nullptr;
   bool is_group = false;
   std::vector<FPat*> raws;  // group: 1 chain; alternation: one per alternative
@@ -70,8 +71,10 @@ class Compiler {
       }
     }
     current_ = *last;
-    if (current_->consuming == Strategy::kNotFollow && !p_.within.has_value()) {
-      return absl::InvalidArgumentError("a pattern that ends with a negation needs 'within'");
+    if (current_->consuming == Strategy::kNotFollow && !p_.within.has_value() &&
+        current_->bound.ms <= 0) {
+      return absl::InvalidArgumentError(
+          "a pattern that ends with a notFollowedBy needs 'within' or a time bound");
     }
     int32_t sink = NewState("$end$", -1, StateKind::kFinal);
     sink = CreateMiddleStates(sink);
@@ -133,6 +136,13 @@ class Compiler {
       Contiguity conn = i < seq.conn.size() ? seq.conn[i] : Contiguity::kRelaxed;
       f->consuming = i == 0 ? Strategy::kSkipTillNext : FromContiguity(conn);
       f->previous = prev;
+      if (i < seq.bound.size() && seq.bound[i].ms > 0) {
+        if (i == 0) return absl::InvalidArgumentError("a time bound on the first step");
+        if (c.kind != PatternNode::Kind::kVar) {
+          return absl::InvalidArgumentError("a time bound must precede a single variable");
+        }
+        f->bound = seq.bound[i];
+      }
       if (c.kind == PatternNode::Kind::kVar) {
         if (c.var < 0 || c.var >= static_cast<int>(p_.vars.size())) {
           return absl::InvalidArgumentError("pattern variable index out of range");
@@ -221,9 +231,11 @@ class Compiler {
   void SetFirstOfLoop(bool v) {
     if (current_->is_group) first_of_loop_[current_] = v;
   }
-  bool IsOptional(const FPat* p) const {
-    if (HeadOfGroup(p)) return GroupFirstOfLoop() && group_->optional;
-    return p->optional;
+  // Flink (since FLINK-30864/FLINK-30885) takes a step's own `optional` also for the head of a
+  // group: `(b? c)` may start at c. The head of an optional group gets its own ignore state so
+  // that the group's PROCEED (added at the group's entry) is not repeated after ignored events.
+  bool IsHeadOfOptionalGroup(const FPat* p) const {
+    return HeadOfGroup(p) && GroupFirstOfLoop() && group_->optional;
   }
 
   int32_t StrategyCond(Strategy s, const FPat* p) {
@@ -278,6 +290,11 @@ class Compiler {
   void AddEdge(int32_t from, EdgeAction a, int32_t to, int32_t cond) {
     g_.states[from].edges.push_back({a, to, cond});
   }
+  void SetBound(int32_t s, Duration d) {
+    if (d.ms <= 0) return;
+    g_.states[s].bound_ms = d.ms;
+    g_.has_bounds = true;
+  }
   bool IsFinal(int32_t s) const { return g_.states[s].kind == StateKind::kFinal; }
   bool IsStop(int32_t s) const { return g_.states[s].kind == StateKind::kStop; }
 
@@ -307,9 +324,10 @@ class Compiler {
     int32_t last = sink;
     while (current_->previous != nullptr) {
       if (current_->consuming == Strategy::kNotFollow) {
-        if (IsFinal(last) && p_.within.has_value()) {
+        if (IsFinal(last) && (p_.within.has_value() || current_->bound.ms > 0)) {
           // Trailing notFollowedBy: wait in a pending state until the window closes.
           int32_t pending = NewState(current_->name, -1, StateKind::kPending);
+          SetBound(pending, current_->bound);
           int32_t not_cond = TakeCond(current_);
           int32_t stop = StopState(not_cond, current_);
           AddEdge(pending, EdgeAction::kProceed, stop, not_cond);
@@ -319,6 +337,7 @@ class Compiler {
         }
       } else if (current_->consuming == Strategy::kNotNext) {
         int32_t not_next = NewState(current_->name, -1, StateKind::kNormal);
+        SetBound(not_next, current_->bound);
         int32_t not_cond = TakeCond(current_);
         int32_t stop = StopState(not_cond, current_);
         if (IsFinal(last)) {
@@ -330,6 +349,15 @@ class Compiler {
         last = not_next;
       } else {
         last = ConvertPattern(last);
+        if (current_->bound.ms > 0) {
+          // The states that wait for the step's first event: its entry and the entry's
+          // ignore state (Flink gives windowTimes to the states it creates for the step).
+          SetBound(last, current_->bound);
+          for (const Edge& e : g_.states[last].edges) {
+            if (e.action == EdgeAction::kIgnore && e.target != last)
+              SetBound(e.target, current_->bound);
+          }
+        }
       }
       following_ = current_;
       current_ = current_->previous;
@@ -361,6 +389,7 @@ class Compiler {
     std::string base = src.name.substr(0, src.name.find(':'));
     int32_t copy =
         NewState(base, src.var, src.kind == StateKind::kStart ? StateKind::kNormal : src.kind);
+    g_.states[copy].bound_ms = src.bound_ms;
     for (const Edge& e : src.edges) {
       if (e.action == EdgeAction::kProceed) {
         int32_t target = e.target;
@@ -384,6 +413,7 @@ class Compiler {
     const State src = g_.states[state];
     std::string base = src.name.substr(0, src.name.find(':'));
     int32_t copy = NewState(base, src.var, src.kind);
+    g_.states[copy].bound_ms = src.bound_ms;
     for (const Edge& e : src.edges) {
       AddEdge(copy, e.action, e.target == state ? copy : e.target, e.cond);
     }
@@ -431,7 +461,7 @@ class Compiler {
 
   int32_t CreateSingletonState(int32_t sink) {
     return CreateSingletonState(sink, sink, TakeCond(current_), IgnoreCond(current_),
-                                IsOptional(current_));
+                                current_->optional);
   }
 
   int32_t CreateSingletonState(int32_t sink, int32_t proceed, int32_t take, int32_t ignore,
@@ -441,7 +471,7 @@ class Compiler {
     int32_t sink_copy = CopyWithoutTransitiveNots(sink);
     AddEdge(single, EdgeAction::kTake, sink_copy, take);
     int32_t proceed_cond = TrueFn();
-    if (optional && !HeadOfGroup(current_)) {
+    if (optional) {
       if (current_->greedy) {
         const ExprPtr& until = current_->until;
         if (until) {
@@ -457,7 +487,7 @@ class Compiler {
     }
     if (ignore != kNoCond) {
       int32_t ignore_state;
-      if (optional) {
+      if (optional || IsHeadOfOptionalGroup(current_)) {
         ignore_state = NewState(current_->name, current_->var, StateKind::kNormal);
         AddEdge(ignore_state, EdgeAction::kTake, sink_copy, take);
         AddEdge(ignore_state, EdgeAction::kIgnore, ignore_state, ignore);

@@ -51,6 +51,12 @@ struct State {
   std::string name;  // unique: the variable's name, with ":N" for further states of it
   int32_t var = -1;  // pattern variable bound by this state's TAKE edges; -1 for none
   StateKind kind = StateKind::kNormal;
+  // A time bound between steps (Flink windowTimes, PREVIOUS_AND_CURRENT): a partial match
+  // resting here expires at the time of its last event + bound_ms, and this state's TAKE and
+  // IGNORE edges do not apply to an event at or after that time. 0: none. Set on the states
+  // that wait for the first event of a bounded step (its entry state and that state's ignore
+  // state), on a bounded trailing notNext state and on a bounded pending state.
+  int64_t bound_ms = 0;
   std::vector<Edge> edges;  // in Flink's order (decides the order of branches)
 };
 
@@ -61,11 +67,12 @@ struct CompiledGraph {
   std::vector<CondLiteral> literals;
   std::vector<ExprPtr> exprs;  // keeps every literal's expression alive
   bool has_pending = false;    // the pattern ends with a negation closed by `within`
+  bool has_bounds = false;     // some state has a bound_ms
 };
 
-// Compiles `pattern`. Errors (InvalidArgument): a trailing negation without `within`, a
-// negation that starts the pattern or is quantified, a variable index out of range, a skip
-// strategy naming no variable.
+// Compiles `pattern`. Errors (InvalidArgument): a trailing notFollowedBy without `within` or a
+// time bound, a negation that starts the pattern or is quantified, a variable index out of
+// range, a skip strategy naming no variable, a time bound before a group or on a first step.
 absl::StatusOr<CompiledGraph> CompilePattern(const Pattern& pattern);
 
 // Renders a condition for `vigil explain`.

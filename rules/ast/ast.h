@@ -196,6 +196,8 @@ struct PatternModifier {
 //  - kVar: a variable `var` (possibly negated `!x`, quantified, modified).
 //  - kSeq: terms `children` joined by `connectors`: connectors[i] joins children[i-1] and
 //          children[i]; connectors[0] is unused (kStrict). connectors.size()==children.size().
+//          bounds[i] is the time bound written in connectors[i] (`a ->[5m] b`, `a [5m] b`),
+//          if any; bounds.size()==children.size() and bounds[0] is empty.
 //  - kAlt: alternatives `children` (each a kSeq) of `a b | c`.
 // The root of a rule's pattern is a kSeq (one alternative) or a kAlt. Every parenthesised
 // group becomes its own kSeq/kAlt node (so `(a)` is a kSeq with one child), which carries the
@@ -203,13 +205,14 @@ struct PatternModifier {
 struct PatternNode {
   enum class Kind : uint8_t { kVar, kSeq, kAlt };
   Kind kind = Kind::kVar;
-  Ident var;                               // kVar
-  bool negated = false;                    // `!` written before the term
-  Quantifier quant;                        // kind kNone if absent
-  std::vector<PatternModifier> modifiers;  // in written order
-  std::vector<PatternNode> children;       // kSeq / kAlt
-  std::vector<Connector> connectors;       // kSeq
-  Span span;                               // the whole term (including `!`, quantifier, mods)
+  Ident var;                                       // kVar
+  bool negated = false;                            // `!` written before the term
+  Quantifier quant;                                // kind kNone if absent
+  std::vector<PatternModifier> modifiers;          // in written order
+  std::vector<PatternNode> children;               // kSeq / kAlt
+  std::vector<Connector> connectors;               // kSeq
+  std::vector<std::optional<DurationLit>> bounds;  // kSeq: per connector, `[D]` if written
+  Span span;  // the whole term (including `!`, quantifier, mods)
 };
 
 // ---- Declarations ----

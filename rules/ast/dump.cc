@@ -98,6 +98,10 @@ std::string DumpPattern(const PatternNode& p) {
       for (size_t i = 0; i < p.children.size(); ++i) {
         if (i > 0 && p.connectors[i] == Connector::kRelaxed) out += " ->";
         if (i > 0 && p.connectors[i] == Connector::kNonDeterministic) out += " ->>";
+        if (i > 0 && i < p.bounds.size() && p.bounds[i]) {
+          out += (p.connectors[i] == Connector::kStrict ? " [" : "[") +
+                 std::to_string(p.bounds[i]->ms) + "ms]";
+        }
         out += " " + DumpPattern(p.children[i]);
       }
       out += ")";

@@ -708,9 +708,10 @@ void Binder::BindRule(const ast::RuleDecl& r) {
   if (r.on_timeout && has_pattern) {
     def.on_timeout = true;
     def.timeout_to = ResolveSinks(r.on_timeout->to);
-    if (!r.within) {
+    if (!r.within && !(def.pattern && cep::HasStepBounds(def.pattern->root))) {
       Warning(r.on_timeout->span,
-              "'on timeout' has no effect without 'within': partial matches never expire");
+              "'on timeout' has no effect without 'within' or a time bound between steps: "
+              "partial matches never expire");
     }
   }
   if (def.pattern) {

@@ -1,5 +1,6 @@
 // Patterns (language.md §5): variables, structure and quantifiers lowered to cep::PatternNode,
 // `define`, `within` and `after match`.
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -58,26 +59,39 @@ std::string_view ModifierName(ast::ModifierKind k) {
   return "?";
 }
 
-// The negated term a pattern ends with, if any.
-const ast::PatternNode* TrailingNegation(const ast::PatternNode& n) {
+// Calls `f(node, connector, bound)` for every negation a pattern ends with: the last term of
+// the pattern, through trailing groups and every alternative of a trailing alternation.
+template <typename F>
+void ForEachTrailingNegation(const ast::PatternNode& n, F&& f) {
   switch (n.kind) {
     case ast::PatternNode::Kind::kVar:
-      return n.negated ? &n : nullptr;
-    case ast::PatternNode::Kind::kSeq:
-      return n.children.empty() ? nullptr : TrailingNegation(n.children.back());
+      return;
+    case ast::PatternNode::Kind::kSeq: {
+      if (n.children.empty()) return;
+      const ast::PatternNode& last = n.children.back();
+      if (last.kind != ast::PatternNode::Kind::kVar) return ForEachTrailingNegation(last, f);
+      if (!last.negated) return;
+      const size_t i = n.children.size() - 1;
+      const ast::Connector conn =
+          i < n.connectors.size() ? n.connectors[i] : ast::Connector::kStrict;
+      const bool bounded = i < n.bounds.size() && n.bounds[i].has_value();
+      f(last, conn, bounded);
+      return;
+    }
     case ast::PatternNode::Kind::kAlt:
-      for (const ast::PatternNode& c : n.children) {
-        if (const ast::PatternNode* t = TrailingNegation(c)) return t;
-      }
-      return nullptr;
+      for (const ast::PatternNode& c : n.children) ForEachTrailingNegation(c, f);
+      return;
   }
-  return nullptr;
 }
 
 class PatternLowering {
  public:
-  PatternLowering(Binder* b, PatternScope* ps, const Schema& input, const std::string& desc)
-      : b_(b), ps_(ps), input_(input), desc_(desc) {}
+  PatternLowering(Binder* b, PatternScope* ps, const Schema& input, const std::string& desc,
+                  const ast::RuleDecl& rule)
+      : b_(b), ps_(ps), input_(input), desc_(desc), rule_(rule) {
+    ForEachTrailingNegation(*rule.pattern, [this](const ast::PatternNode& neg, ast::Connector,
+                                                  bool) { trailing_negations_.push_back(&neg); });
+  }
 
   // Registers every variable (in order of appearance) with its quantified/negated flags.
   void Collect(const ast::PatternNode& n, bool enclosing_repeats) {
@@ -126,12 +140,47 @@ class PatternLowering {
         ast::Connector conn =
             i < n.connectors.size() && i > 0 ? n.connectors[i] : ast::Connector::kStrict;
         out.conn.push_back(MapConn(conn));
+        const std::optional<ast::DurationLit>& bound =
+            i < n.bounds.size() && i > 0 ? n.bounds[i] : std::nullopt;
+        if (bound) {
+          out.bound.resize(n.children.size(), Duration(0));
+          out.bound[i] = LowerBound(*bound, c);
+        }
       }
     }
     return out;
   }
 
  private:
+  // A time bound between steps (`a ->[5m] b`): positive, before a single variable, before a
+  // negation only at the end of the pattern, not longer than `within`. 0 after an error.
+  Duration LowerBound(const ast::DurationLit& bound, const ast::PatternNode& step) {
+    if (bound.ms <= 0) {
+      b_->Error(bound.span, "a time bound between steps must be a positive duration");
+      return Duration(0);
+    }
+    if (step.kind != ast::PatternNode::Kind::kVar) {
+      b_->Error(bound.span,
+                "a time bound between steps must be followed by a single pattern variable, not "
+                "a group");
+      return Duration(0);
+    }
+    if (step.negated && std::find(trailing_negations_.begin(), trailing_negations_.end(), &step) ==
+                            trailing_negations_.end()) {
+      b_->Error(bound.span,
+                "a time bound before a negation applies only at the end of the pattern "
+                "('a ->[5m] !x')");
+      return Duration(0);
+    }
+    if (rule_.within && rule_.within->ms > 0 && bound.ms > rule_.within->ms) {
+      b_->Error(bound.span, "the time bound " + FormatDuration(Duration(bound.ms)) +
+                                " is longer than 'within " +
+                                FormatDuration(Duration(rule_.within->ms)) + "'");
+      return Duration(0);
+    }
+    return Duration(bound.ms);
+  }
+
   void LowerQuantifier(const ast::PatternNode& n, cep::Quantifier* q) {
     const ast::Quantifier& aq = n.quant;
     const Span qspan = aq.span.end > aq.span.begin ? aq.span : n.span;
@@ -263,6 +312,8 @@ class PatternLowering {
   PatternScope* ps_;
   const Schema& input_;
   const std::string& desc_;
+  const ast::RuleDecl& rule_;
+  std::vector<const ast::PatternNode*> trailing_negations_;
 };
 
 }  // namespace
@@ -272,7 +323,7 @@ std::optional<cep::Pattern> Binder::BindPattern(const ast::RuleDecl& rule, const
   const int errors_before = errors_;
   ps->input = &input;
   ps->input_desc = input_desc;
-  PatternLowering lowering(this, ps, input, input_desc);
+  PatternLowering lowering(this, ps, input, input_desc, rule);
   const ast::PatternNode& root = *rule.pattern;
   lowering.Collect(root, false);
 
@@ -323,8 +374,18 @@ std::optional<cep::Pattern> Binder::BindPattern(const ast::RuleDecl& rule, const
       pattern.within = Duration(rule.within->ms);
     }
   }
-  if (const ast::PatternNode* neg = TrailingNegation(root); neg != nullptr && !rule.within) {
-    Error(neg->span, "a pattern that ends with a negation needs 'within'");
+  // A trailing notFollowedBy (`a -> !x`) matches when its window closes, so it needs one
+  // (`within` or a time bound on it); a trailing notNext (`a !x`) is decided by the next event
+  // of the partition (Flink).
+  if (!rule.within) {
+    ForEachTrailingNegation(
+        root, [this](const ast::PatternNode& neg, ast::Connector conn, bool bounded) {
+          if (conn != ast::Connector::kStrict && !bounded) {
+            Error(neg.span, "a pattern that ends with '-> !" + neg.var.name +
+                                "' needs 'within' or a time bound ('->[5m] !" + neg.var.name +
+                                "'): it matches when the window closes");
+          }
+        });
   }
 
   if (rule.after_match) {

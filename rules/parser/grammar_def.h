@@ -1122,6 +1122,7 @@ x3::rule<pattern_seq_class, ast::PatternNode> const pattern_seq = "pattern";
 x3::rule<pattern_term_class, ast::PatternNode> const pattern_term = "pattern term";
 x3::rule<class pattern_primary_class, ast::PatternNode> const pattern_primary = "pattern term";
 x3::rule<modifier_class, ast::PatternModifier> const modifier = "modifier";
+x3::rule<class step_bound_class, ast::DurationLit> const step_bound = "time bound";
 
 auto const alt_first = [](auto& ctx) { x3::_val(ctx) = std::move(x3::_attr(ctx)); };
 auto const alt_more = [](auto& ctx) {
@@ -1139,16 +1140,27 @@ auto const seq_first = [](auto& ctx) {
   v.kind = ast::PatternNode::Kind::kSeq;
   v.children.push_back(std::move(x3::_attr(ctx)));
   v.connectors.push_back(ast::Connector::kStrict);
+  v.bounds.emplace_back();
 };
 auto const seq_arrow = [](auto& ctx) {
   auto& a = x3::_attr(ctx);
   auto& v = x3::_val(ctx);
   v.connectors.push_back(static_cast<ast::Connector>(fusion::at_c<0>(a).code));
+  auto& bound = fusion::at_c<1>(a);  // boost::optional (X3's attribute of `-p`)
+  v.bounds.push_back(bound ? std::optional<ast::DurationLit>(std::move(*bound)) : std::nullopt);
+  v.children.push_back(std::move(fusion::at_c<2>(a)));
+};
+auto const seq_strict_bound = [](auto& ctx) {
+  auto& a = x3::_attr(ctx);
+  auto& v = x3::_val(ctx);
+  v.connectors.push_back(ast::Connector::kStrict);
+  v.bounds.emplace_back(std::move(fusion::at_c<0>(a)));
   v.children.push_back(std::move(fusion::at_c<1>(a)));
 };
 auto const seq_strict = [](auto& ctx) {
   auto& v = x3::_val(ctx);
   v.connectors.push_back(ast::Connector::kStrict);
+  v.bounds.emplace_back();
   v.children.push_back(std::move(x3::_attr(ctx)));
 };
 auto const term_neg = [](auto& ctx) { x3::_val(ctx).negated = true; };
@@ -1175,10 +1187,18 @@ auto const set_until = [](auto& ctx) {
 auto const pattern_alt_def =
     S[pattern_seq[alt_first] >>
       *(x3::lit('|') >> E("expected a pattern after '|'")[pattern_seq])[alt_more]];
+// A connector may carry a time bound between two steps: `a ->[5m] b`, `a ->>[5m] b`, and for
+// strict contiguity the bound alone, `a [5m] b` ('[' starts nothing else in a pattern).
+auto const step_bound_def =
+    x3::lit('[') >> E("expected a duration after '[' (e.g. 5m)")[duration] >>
+    E("expected ']' after the time bound")[x3::lit(']')];
 auto const pattern_seq_def =
     S[pattern_term[seq_first] >>
-      *((arrow >>
+      *((arrow >> -step_bound >>
          E("expected a pattern variable or '(' after the arrow")[pattern_term])[seq_arrow] |
+        (step_bound >>
+         E("expected a pattern variable or '(' after the time bound")[pattern_term])
+            [seq_strict_bound] |
         pattern_term[seq_strict])];
 auto const pattern_term_def =
     S[(bang_tok[term_neg] >>
@@ -1196,7 +1216,7 @@ auto const modifier_def = S[Kw("greedy")[set_mod(ast::ModifierKind::kGreedy)] |
                              E("expected a condition after 'until ('")[expr] >>
                              E("expected ')' after the until condition")[x3::lit(')')])[set_until]];
 
-BOOST_SPIRIT_DEFINE(pattern_alt, pattern_seq, pattern_term, pattern_primary, modifier)
+BOOST_SPIRIT_DEFINE(pattern_alt, pattern_seq, pattern_term, pattern_primary, modifier, step_bound)
 
 // ---------------------------------------------------------------------------------------------
 // Declarations.

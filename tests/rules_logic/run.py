@@ -70,18 +70,28 @@ def subset(expected, actual):
     return expected == actual
 
 
+def record_matches(e, a):
+    # A subset match, except that an expected `events` object names exactly the variables
+    # that bound events (so a match over fewer variables is not satisfied by a longer one).
+    if not subset(e, a):
+        return False
+    if isinstance(e.get("events"), dict) and isinstance(a.get("events"), dict):
+        return set(e["events"]) == set(a["events"])
+    return True
+
+
 def match_records(expected, actual, ordered):
     if len(expected) != len(actual):
         return f"expected {len(expected)} records, got {len(actual)}"
     if ordered:
         for n, (e, a) in enumerate(zip(expected, actual)):
-            if not subset(e, a):
+            if not record_matches(e, a):
                 return f"record {n + 1}: expected {json.dumps(e)} got {json.dumps(a)}"
         return None
     remaining = list(actual)
     for e in expected:
         for k, a in enumerate(remaining):
-            if subset(e, a):
+            if record_matches(e, a):
                 del remaining[k]
                 break
         else:
@@ -124,6 +134,23 @@ def run_block(vigil, b, tmp):
         if got != want:
             return "diagnostics differ:\n  want: " + "\n        ".join(want) + \
                 "\n  got:  " + "\n        ".join(got) + f"\n--- stderr:\n{p.stderr}"
+        return None
+    if words[0] == "explain":
+        # `explain [FLAGS...]`: the standard output of `vigil explain` must equal the
+        # `---- output` section (trailing spaces and blank lines at the end ignored).
+        p = subprocess.run([vigil, "explain", rules] + words[1:], capture_output=True,
+                           text=True, timeout=60)
+        if p.returncode != 0:
+            return f"expected exit 0, got {p.returncode}:\n{p.stderr}"
+        want = [l.rstrip() for s, ls in b.sections if s == "output" for l in ls]
+        got = [l.rstrip() for l in p.stdout.split("\n")]
+        while want and not want[-1]:
+            want.pop()
+        while got and not got[-1]:
+            got.pop()
+        if got != want:
+            return "explain output differs:\n  want:\n    " + "\n    ".join(want) + \
+                "\n  got:\n    " + "\n    ".join(got)
         return None
     if words[0] == "run":
         ordered = "ordered" in words[1:]

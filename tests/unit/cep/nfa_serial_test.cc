@@ -214,6 +214,17 @@ std::vector<Case> Cases() {
          h.Build({First(V(s)), FollowedByAny(V(m, Plus().Combinations())), FollowedBy(V(end))});
        },
        {"start", "m", "m", "end", "x"}});
+  cases.push_back({"TimeBoundsBetweenSteps",
+                   [](NfaTestHarness& h) {
+                     // Deadlines come from the last event's time (read from the restored
+                     // shared buffer): a -> b+ ->[4] c, a pending `->[3] !x` after it.
+                     int a = h.Var("a"), b = h.Var("b"), c = h.Var("c"), nx = h.Var("x");
+                     h.pattern().within = Duration(16);
+                     h.options().report_timeouts = true;
+                     h.Build({First(V(a)), FollowedBy(V(b, Plus())), Within(FollowedBy(V(c)), 4),
+                              Within(FollowedBy(NotV(nx)), 3)});
+                   },
+                   {"a", "b", "b", "c", "x", "y"}});
   cases.push_back({"MaxPartialMatchesDrops",
                    [](NfaTestHarness& h) {
                      int a = h.Var("a"), b = h.Var("b"), c = h.Var("c");
@@ -382,6 +393,21 @@ TEST(NfaNextDeadline, NoneWithoutWithin) {
   h.Build({First(V(a)), FollowedBy(V(b))});
   h.Feed("a");
   EXPECT_FALSE(h.nfa().IsIdle(h.state()));
+  EXPECT_EQ(h.nfa().NextDeadline(h.state()), std::nullopt);
+}
+
+TEST(NfaNextDeadline, TimeBoundOfTheStateAPartialMatchWaitsIn) {
+  NfaTestHarness h;
+  int a = h.Var("a"), b = h.Var("b");
+  h.Build({First(V(a)), Within(FollowedBy(V(b)), 7)});  // no `within`
+  h.Feed("a", 0, 3);
+  EXPECT_EQ(h.nfa().NextDeadline(h.state()), EventTime(10));
+  h.Feed("a", 0, 5);
+  EXPECT_EQ(h.nfa().NextDeadline(h.state()), EventTime(10));
+  h.AdvanceTo(10);
+  EXPECT_EQ(h.nfa().NextDeadline(h.state()), EventTime(12));
+  h.Feed("b", 0, 11);
+  EXPECT_EQ(h.Matches(), (Strings{"a:[2] b:[3]"}));
   EXPECT_EQ(h.nfa().NextDeadline(h.state()), std::nullopt);
 }
 

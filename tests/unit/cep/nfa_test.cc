@@ -176,6 +176,24 @@ TEST(NfaGroup, OptionalGroup) {
   EXPECT_EQ(h.Matches(), (Strings{"s:[1] e:[4]", "s:[1] m1:[2] m2:[3] e:[4]"}));
 }
 
+TEST(NfaGroup, OptionalHeadOfGroup) {
+  // GroupITCase.testGroupStartsWithOptionalPattern: a (b? c) d over a c d.
+  NfaTestHarness h;
+  int a = h.Var("a"), b = h.Var("b"), c = h.Var("c"), d = h.Var("d");
+  h.Build({First(V(a)), Next(Seq({First(V(b, Opt())), Next(V(c))})), Next(V(d))});
+  h.FeedAll({"a", "c", "d", "a", "b", "c", "d"});
+  EXPECT_EQ(h.Matches(), (Strings{"a:[1] c:[2] d:[3]", "a:[4] b:[5] c:[6] d:[7]"}));
+}
+
+TEST(NfaGroup, FollowedByOptionalGroupDecidesTheSkipOnce) {
+  // GroupITCase.testFollowedByOptionalGroupPattern: a -> (b c)? d over a d d: only {a d1}.
+  NfaTestHarness h;
+  int a = h.Var("a"), b = h.Var("b"), c = h.Var("c"), d = h.Var("d");
+  h.Build({First(V(a)), FollowedBy(Seq({First(V(b)), Next(V(c))}, Opt())), Next(V(d))});
+  h.FeedAll({"a", "d", "d"});
+  EXPECT_EQ(h.Matches(), (Strings{"a:[1] d:[2]"}));
+}
+
 TEST(NfaGroup, OneOrMoreGroup) {
   NfaTestHarness h;
   int s = h.Var("s"), m1 = h.Var("m1"), m2 = h.Var("m2"), e = h.Var("e");
@@ -303,6 +321,119 @@ TEST(NfaNegation, TrailingNegationWithoutWithinIsRejected) {
   int a = h.Var("a"), nb = h.Var("b");
   absl::Status s = h.TryBuild({First(V(a)), FollowedBy(NotV(nb))});
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(NfaNegation, TrailingNotNextNeedsNoWithin) {
+  // NotPatternITCase.testNotNextNoMatchesAtTheEnd and its complement: the event after the
+  // last step decides; a match waits for it.
+  NfaTestHarness h;
+  int a = h.Var("a"), c = h.Var("c"), d = h.Var("d"), nb = h.Var("b");
+  h.Build({First(V(a)), FollowedByAny(V(c)), FollowedByAny(V(d)), Next(NotV(nb))});
+  h.FeedAll({"a", "c", "c", "d"});
+  EXPECT_TRUE(h.Matches().empty());
+  h.Feed("b");
+  EXPECT_TRUE(h.Matches().empty());
+  h.FeedAll({"a", "c", "d"});        // 6 7 8
+  EXPECT_TRUE(h.Matches().empty());  // nothing after d yet: undecided, and no deadline
+  EXPECT_EQ(h.nfa().NextDeadline(h.state()), std::nullopt);
+  h.Feed("e");
+  // followedByAny: [a1] and [a1 c2], [a1 c3] are still alive and reach the second d too.
+  EXPECT_EQ(h.Matches(), (Strings{"a:[1] c:[2] d:[8]", "a:[1] c:[3] d:[8]", "a:[1] c:[7] d:[8]",
+                                  "a:[6] c:[7] d:[8]"}));
+}
+
+// ---------------------------------------------------------------- time bounds between steps
+
+TEST(NfaStepBound, NextStepMustComeWithinTheBoundOfThePreviousEvent) {
+  NfaTestHarness h;
+  int a = h.Var("a"), b = h.Var("b"), c = h.Var("c");
+  h.options().report_timeouts = true;
+  h.Build({First(V(a)), FollowedBy(V(b)), Within(FollowedBy(V(c)), 5)});
+  h.Feed("a", 0, 0);
+  h.Feed("b", 0, 20);  // no bound on b
+  h.Feed("c", 0, 24);  // 4 after b
+  EXPECT_EQ(h.Matches(), (Strings{"a:[1] b:[2] c:[3]"}));
+  h.Feed("a", 0, 30);
+  h.Feed("b", 0, 31);
+  EXPECT_EQ(h.nfa().NextDeadline(h.state()), EventTime(36));
+  h.Feed("c", 0, 36);  // exactly at the bound: too late (half open)
+  EXPECT_EQ(h.Matches().size(), 1u);
+  ASSERT_EQ(h.Timeouts(), (Strings{"a:[4] b:[5]"}));
+  EXPECT_EQ(h.raw_timeouts()[0].time, EventTime(36));
+  EXPECT_TRUE(h.nfa().IsIdle(h.state()));
+}
+
+TEST(NfaStepBound, DeadlineIsTheEarliestOverPartialMatches) {
+  // Deadlines are not in start order: a later partial match may expire first.
+  NfaTestHarness h;
+  int a = h.Var("a"), b = h.Var("b"), c = h.Var("c");
+  h.pattern().within = Duration(100);
+  h.options().report_timeouts = true;
+  h.Build({First(V(a)), FollowedBy(V(b)), Within(FollowedBy(V(c)), 10)});
+  h.Feed("a", 0, 0);   // [a1] waits for b: deadline 100 (within)
+  h.Feed("a", 0, 50);  // [a2]: 150
+  EXPECT_EQ(h.nfa().NextDeadline(h.state()), EventTime(100));
+  h.Feed("b", 0, 60);  // [a1 b3] and [a2 b3] wait for c: 70
+  EXPECT_EQ(h.nfa().NextDeadline(h.state()), EventTime(70));
+  h.AdvanceTo(69);
+  EXPECT_TRUE(h.Timeouts().empty());
+  h.AdvanceTo(70);
+  EXPECT_EQ(h.Timeouts(), (Strings{"a:[1] b:[3]", "a:[2] b:[3]"}));
+  for (const MatchResult& r : h.raw_timeouts()) EXPECT_EQ(r.time, EventTime(70));
+  EXPECT_EQ(h.nfa().NextDeadline(h.state()), std::nullopt);  // b was taken (followedBy)
+}
+
+TEST(NfaStepBound, CheckedOnPathsThroughAnOptionalStep) {
+  // a -> b? ->[5] c: from b when taken, from a when b is skipped.
+  NfaTestHarness h;
+  int a = h.Var("a"), b = h.Var("b", NameIs("b")), c = h.Var("c");
+  h.Build({First(V(a)), FollowedBy(V(b, Opt())), Within(FollowedBy(V(c)), 5)});
+  h.Feed("a", 0, 0);
+  h.Feed("b", 0, 4);
+  h.Feed("c", 0, 8);
+  EXPECT_EQ(h.Matches(), (Strings{"a:[1] b:[2] c:[3]"}));
+  h.ClearResults();
+  h.Feed("a", 0, 20);
+  h.Feed("c", 0, 24);
+  EXPECT_EQ(h.Matches(), (Strings{"a:[4] c:[5]"}));
+}
+
+TEST(NfaStepBound, TrailingNotFollowedByClosedByTheBound) {
+  // NotPatternITCase.testNotFollowedByWithinAtEnd(PREVIOUS_AND_CURRENT).
+  NfaTestHarness h;
+  int a = h.Var("a"), nb = h.Var("b");
+  h.Build({First(V(a)), Within(FollowedBy(NotV(nb)), 3)});
+  for (auto [name, ts] : std::vector<std::pair<const char*, int64_t>>{
+           {"a", 1}, {"b", 2}, {"a", 4}, {"c", 5}, {"b", 10}, {"a", 11}, {"b", 13}}) {
+    h.Feed(name, 0, ts);
+  }
+  h.Finish();
+  ASSERT_EQ(h.Matches(), (Strings{"a:[3]"}));
+  EXPECT_EQ(h.raw_matches()[0].time, EventTime(7));
+}
+
+TEST(NfaStepBound, StrictBoundedTrailingNegation) {
+  // a [3] !b: the next event must come within 3 and not be a b.
+  NfaTestHarness h;
+  int a = h.Var("a"), nb = h.Var("b");
+  h.options().report_timeouts = true;
+  h.Build({First(V(a)), Within(Next(NotV(nb)), 3)});
+  h.Feed("a", 0, 0);
+  h.Feed("x", 0, 2);
+  EXPECT_EQ(h.Matches(), (Strings{"a:[1]"}));
+  h.Feed("a", 0, 10);
+  h.Feed("x", 0, 13);
+  EXPECT_EQ(h.Timeouts(), (Strings{"a:[3]"}));
+  EXPECT_EQ(h.raw_timeouts()[0].time, EventTime(13));
+}
+
+TEST(NfaStepBound, RejectedBeforeAGroupAndOnTheFirstStep) {
+  NfaTestHarness h;
+  int a = h.Var("a"), b = h.Var("b"), c = h.Var("c");
+  EXPECT_EQ(h.TryBuild({First(V(a)), Within(FollowedBy(Seq({First(V(b)), Next(V(c))})), 5)}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(h.TryBuild({Within(First(V(a)), 5), FollowedBy(V(b))}).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(NfaNegation, NegationCannotStartAPattern) {

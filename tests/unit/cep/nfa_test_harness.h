@@ -153,10 +153,12 @@ inline Q TimesOrMore(int n) {
   return r;
 }
 
-// A term of a sequence: the contiguity that connects it to the previous term, and the term.
+// A term of a sequence: the contiguity that connects it to the previous term, the term, and
+// an optional time bound between the previous term and this one (`a ->[5m] b`).
 struct Term {
   Contiguity conn;
   PatternNode node;
+  Duration bound{0};
 };
 
 inline PatternNode V(int var, Q q = One()) {
@@ -175,10 +177,14 @@ inline PatternNode Seq(std::vector<Term> terms, Q q = One()) {
   PatternNode n;
   n.kind = PatternNode::Kind::kSeq;
   n.quant = q.q;
+  bool bounded = false;
   for (Term& t : terms) {
     n.conn.push_back(t.conn);
+    n.bound.push_back(t.bound);
+    bounded = bounded || t.bound.ms > 0;
     n.children.push_back(std::move(t.node));
   }
+  if (!bounded) n.bound.clear();
   return n;
 }
 inline PatternNode Alt(std::vector<PatternNode> alts, Q q = One()) {
@@ -192,6 +198,11 @@ inline Term First(PatternNode n) { return {Contiguity::kStrict, std::move(n)}; }
 inline Term Next(PatternNode n) { return {Contiguity::kStrict, std::move(n)}; }
 inline Term FollowedBy(PatternNode n) { return {Contiguity::kRelaxed, std::move(n)}; }
 inline Term FollowedByAny(PatternNode n) { return {Contiguity::kNonDeterministic, std::move(n)}; }
+// `t` with a time bound of `ms` from the previous event of the match (`a ->[ms] b`).
+inline Term Within(Term t, int64_t ms) {
+  t.bound = Duration(ms);
+  return t;
+}
 
 class NfaTestHarness {
  public:

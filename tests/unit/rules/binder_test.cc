@@ -372,6 +372,49 @@ rule r from txn
   EXPECT_FALSE(p.vars[0].condition);  // undefined: any event
 }
 
+TEST(BinderTest, TimeBoundsLowerParallelToConnectors) {
+  auto rs = MustCompile(std::string(kTxn) + R"(
+rule r from txn
+  pattern a ->[5m] b -> (c [30s] d)+ ->>[1m] !e
+  within 1h
+)");
+  ASSERT_TRUE(rs);
+  const cep::PatternNode& root = rs->rules[0].pattern->root;
+  ASSERT_EQ(root.bound.size(), 4u);
+  EXPECT_EQ(root.bound[0], Duration(0));
+  EXPECT_EQ(root.bound[1], Duration(300000));
+  EXPECT_EQ(root.bound[2], Duration(0));
+  EXPECT_EQ(root.bound[3], Duration(60000));
+  const cep::PatternNode& group = root.children[2];
+  ASSERT_EQ(group.bound.size(), 2u);
+  EXPECT_EQ(group.bound[1], Duration(30000));
+  EXPECT_TRUE(cep::HasStepBounds(root));
+  // Without any bound the vector stays empty.
+  auto plain = MustCompile(std::string(kTxn) + "rule r from txn pattern a -> b\n");
+  ASSERT_TRUE(plain);
+  EXPECT_TRUE(plain->rules[0].pattern->root.bound.empty());
+  EXPECT_FALSE(cep::HasStepBounds(plain->rules[0].pattern->root));
+}
+
+TEST(BinderTest, OnTimeoutWithOnlyATimeBoundIsNotWarned) {
+  CompileResult bounded =
+      Compile(std::string(kTxn) + "rule r from txn pattern a ->[1m] b on timeout\n");
+  EXPECT_TRUE(bounded.ok());
+  EXPECT_TRUE(bounded.diagnostics.empty());
+  CompileResult unbounded =
+      Compile(std::string(kTxn) + "rule r from txn pattern a -> b on timeout\n");
+  EXPECT_TRUE(unbounded.ok());
+  ASSERT_EQ(unbounded.diagnostics.size(), 1u);
+  EXPECT_EQ(unbounded.diagnostics[0].severity, Severity::kWarning);
+}
+
+TEST(BinderTest, TrailingNotNextNeedsNoWithin) {
+  EXPECT_TRUE(Compile(std::string(kTxn) + "rule r from txn pattern a !b\n").ok());
+  EXPECT_TRUE(Compile(std::string(kTxn) + "rule r from txn pattern a -> (c | d !b)\n").ok());
+  EXPECT_FALSE(
+      Compile(std::string(kTxn) + "rule r from txn pattern a -> (c !b | d -> !b2)\n").ok());
+}
+
 TEST(BinderTest, OptionalIsNotQuantified) {
   auto rs =
       MustCompile(std::string(kTxn) + "rule r from txn pattern a -> b? -> c emit x = b.amount\n");

@@ -443,6 +443,38 @@ TEST(ParserTest, PatternSpans) {
   EXPECT_EQ(SpanText(text, p.children[2].span), "(x y)+");
 }
 
+TEST(ParserTest, TimeBoundsBetweenSteps) {
+  EXPECT_EQ(Pat("a ->[5m] b"), "(seq a ->[300000ms] b)");
+  EXPECT_EQ(Pat("a->>[1s]b [2s] c -> d"), "(seq a ->>[1000ms] b [2000ms] c -> d)");
+  EXPECT_EQ(Pat("a -> [ 1h30m ] !b"), "(seq a ->[5400000ms] !b)");
+  EXPECT_EQ(Pat("(a [0s] b)+"), "(seq (seq a [0ms] b)+)");  // the binder rejects 0
+  std::string text = "rule r from s pattern a ->[5m] b c within 1h";
+  auto r = P(text);
+  ASSERT_TRUE(r.ok()) << ErrorsOf(r);
+  const auto& p = *r.file.rules[0].pattern;
+  ASSERT_EQ(p.bounds.size(), 3u);
+  EXPECT_FALSE(p.bounds[0].has_value());
+  ASSERT_TRUE(p.bounds[1].has_value());
+  EXPECT_EQ(p.bounds[1]->ms, 300000);
+  EXPECT_EQ(SpanText(text, p.bounds[1]->span), "5m");
+  EXPECT_FALSE(p.bounds[2].has_value());
+}
+
+TEST(ParserTest, TimeBoundErrors) {
+  EXPECT_EQ(Err("rule r from s pattern a ->[-5m] b"),
+            "27-28: expected a duration after '[' (e.g. 5m), found '-'");
+  EXPECT_EQ(Err("rule r from s pattern a ->[5m b"),
+            "30-31: expected ']' after the time bound, found 'b'");
+  EXPECT_EQ(Err("rule r from s pattern a ->[5] b"),
+            "27-28: expected a duration after '[' (e.g. 5m), found '5'");
+  EXPECT_THAT(Err("rule r from s pattern a ->[5m]"),
+              HasSubstr("expected a pattern variable or '(' after the arrow"));
+  EXPECT_THAT(Err("rule r from s pattern a [5m] within 1h"),
+              HasSubstr("expected a pattern variable or '(' after the time bound"));
+  EXPECT_THAT(Err("rule r from s pattern [5m] a -> b"),
+              HasSubstr("expected a pattern after 'pattern'"));
+}
+
 TEST(ParserTest, QuantifierErrors) {
   EXPECT_EQ(Err("rule r from s pattern a{-1}"),
             "24-25: expected a non-negative integer in quantifier '{n}', '{n,}' or '{n,m}', "
