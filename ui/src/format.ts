@@ -1,0 +1,48 @@
+// Number, time and key formatting shared by the sections.
+import type { JsonValue } from './api';
+
+const intFormat = new Intl.NumberFormat('en-US');
+
+export function fmtInt(n: number | null | undefined): string {
+  return n == null ? '–' : intFormat.format(n);
+}
+
+export function fmtRate(n: number | null | undefined): string {
+  if (n == null) return '–';
+  if (n >= 100) return intFormat.format(Math.round(n));
+  return n.toFixed(1);
+}
+
+export function fmtDuration(ms: number | null | undefined): string {
+  if (ms == null) return '–';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  let s = Math.floor(ms / 1000);
+  const d = Math.floor(s / 86400);
+  s -= d * 86400;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${s}s`;
+  return `${s}s`;
+}
+
+// Event times are UTC milliseconds: shown as "2024-05-01 10:07:30Z".
+export function fmtTime(ms: number | null | undefined): string {
+  if (ms == null) return '–';
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z`;
+}
+
+export function fmtValue(v: JsonValue): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+export function fmtKey(key: Record<string, JsonValue> | undefined): string {
+  if (!key) return '';
+  return Object.entries(key)
+    .map(([k, v]) => `${k}=${fmtValue(v)}`)
+    .join(', ');
+}
