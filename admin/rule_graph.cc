@@ -82,7 +82,12 @@ void PatternText(const cep::Pattern& p, const cep::PatternNode& n, bool top, std
       break;
     case cep::PatternNode::Kind::kSeq:
     case cep::PatternNode::Kind::kAlt: {
-      const bool paren = !top || n.kind == cep::PatternNode::Kind::kAlt || !n.quant.IsSingle();
+      // A one-term group (the binder wraps alternatives so) is just its term.
+      if (n.kind == cep::PatternNode::Kind::kSeq && n.children.size() == 1) {
+        PatternText(p, n.children[0], top, out);
+        break;
+      }
+      const bool paren = !top || !n.quant.IsSingle();
       if (paren) out->push_back('(');
       for (size_t i = 0; i < n.children.size(); ++i) {
         if (i > 0) {
