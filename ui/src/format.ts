@@ -23,9 +23,11 @@ export function fmtDuration(ms: number | null | undefined): string {
   s -= h * 3600;
   const m = Math.floor(s / 60);
   s -= m * 60;
-  if (d > 0) return `${d}d ${h}h`;
-  if (h > 0) return `${h}h ${m}m`;
-  if (m > 0) return `${m}m ${s}s`;
+  // Two units at most, the smaller one left out when it is zero: "10m", "12m 34s", "3h 5m".
+  const two = (a: number, ua: string, b: number, ub: string) => (b > 0 ? `${a}${ua} ${b}${ub}` : `${a}${ua}`);
+  if (d > 0) return two(d, 'd', h, 'h');
+  if (h > 0) return two(h, 'h', m, 'm');
+  if (m > 0) return two(m, 'm', s, 's');
   return `${s}s`;
 }
 

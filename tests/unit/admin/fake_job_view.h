@@ -86,7 +86,7 @@ inline JobStatus StatusFor(const cep::RuleSet& rules, uint64_t events, uint64_t 
     rs.matches = matches;
     rs.partial_matches = 7;
     rs.live_keys = 5;
-    rs.firing = 1;
+    rs.firing = 0;
     s.rules.push_back(std::move(rs));
   }
   SinkStatus out;

@@ -21,7 +21,7 @@ export function StreamsTable({ streams }: { streams: StreamStatus[] | undefined 
                 <th>events</th>
                 <th>late</th>
                 <th>invalid</th>
-                <th>watermark</th>
+                <th class="text">watermark</th>
                 <th>lag</th>
                 <th>inputs</th>
               </tr>

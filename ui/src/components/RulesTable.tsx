@@ -21,7 +21,7 @@ export function RulesTable({ status, selected, onSelect }: Props) {
             <thead>
               <tr>
                 <th>rule</th>
-                <th>stream</th>
+                <th class="text">stream</th>
                 <th title="events that reached the rule">events</th>
                 <th title="events per second, recently">events/s</th>
                 <th>matches</th>
