@@ -18,6 +18,11 @@ for tool in node npm; do
     exit 77
   fi
 done
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then
+  echo "SKIP: node $(node --version) is older than playwright-core needs (20 or later)"
+  exit 77
+fi
 if [ ! -d "$here/node_modules/playwright-core" ]; then
   echo "# installing playwright-core (npm ci in $here)"
   if ! (cd "$here" && npm ci --no-audit --no-fund --loglevel=error); then
