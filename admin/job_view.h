@@ -110,13 +110,21 @@ struct FiringAlert {
   EventTime since;  // event time of the record that started it firing
 };
 
+// Some of the alerts firing now, and how many there are in all (a rule partitioned by a
+// high-cardinality key can have very many: readers ask for a bounded number).
+struct FiringAlerts {
+  std::vector<FiringAlert> alerts;
+  uint64_t total = 0;  // alerts firing now; alerts.size() < total when limited
+};
+
 class JobView {
  public:
   virtual ~JobView() = default;
 
   virtual JobStatus Status() const = 0;
-  // Alerts firing now, ordered by `since` then rule then key.
-  virtual std::vector<FiringAlert> FiringAlerts() const = 0;
+  // At most `limit` of the alerts firing now: the ones that started firing last, newest first
+  // (ties by rule, then key), with the total count.
+  virtual FiringAlerts Firing(size_t limit) const = 0;
   // At most `limit` of the most recent sampled output records (RecordTap), each one rendered
   // record JSON object (language.md §8), oldest first and newest last.
   virtual std::vector<std::string> RecentRecords(size_t limit) const = 0;

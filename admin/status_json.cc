@@ -118,10 +118,10 @@ std::string JobStatusToJson(const JobStatus& s) {
   return w.Take();
 }
 
-std::string FiringAlertsToJson(const std::vector<FiringAlert>& alerts) {
+std::string FiringAlertsToJson(const FiringAlerts& firing) {
   JsonWriter w;
-  w.BeginObject().Key("alerts").BeginArray();
-  for (const FiringAlert& a : alerts) {
+  w.BeginObject().Key("total").Uint(firing.total).Key("alerts").BeginArray();
+  for (const FiringAlert& a : firing.alerts) {
     w.BeginObject();
     w.Key("rule").String(a.rule);
     w.Key("key").BeginObject();

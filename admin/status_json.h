@@ -23,9 +23,9 @@ namespace vigil::admin {
 //             "latency_p50_ms"|null, "latency_p99_ms"|null}]}
 std::string JobStatusToJson(const JobStatus& status);
 
-// GET /api/alerts: {"alerts": [{"rule", "key": {FIELD: VALUE}, "labels": {...},
-//                               "annotations": {...}, "since_ms"}]}
-std::string FiringAlertsToJson(const std::vector<FiringAlert>& alerts);
+// GET /api/alerts: {"total": N, "alerts": [{"rule", "key": {FIELD: VALUE}, "labels": {...},
+//                                          "annotations": {...}, "since_ms"}]}
+std::string FiringAlertsToJson(const FiringAlerts& firing);
 
 // GET /api/records: {"records": [RECORD, ...]} with each record inserted as the JSON object it
 // already is (JobView's contract), oldest first.

@@ -22,6 +22,8 @@ namespace {
 
 constexpr size_t kDefaultRecordsLimit = 100;
 constexpr size_t kMaxRecordsLimit = 1000;
+constexpr size_t kDefaultAlertsLimit = 500;
+constexpr size_t kMaxAlertsLimit = 5000;
 
 // The page loads only its own scripts and styles and talks only to this server. Records hold
 // user data; the page renders them as text, and this keeps it that way should a bug slip in.
@@ -33,6 +35,22 @@ void SendJson(httplib::Response& res, int status, std::string body) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
   res.set_content(std::move(body), "application/json");
+}
+
+// The request's `limit` (default `def`, allowed 1..max); false after answering 400.
+bool LimitParam(const httplib::Request& req, httplib::Response& res, size_t def, size_t max,
+                size_t* limit) {
+  *limit = def;
+  if (!req.has_param("limit")) return true;
+  const std::string text = req.get_param_value("limit");
+  size_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < 1 || n > max) {
+    SendJson(res, 400, ErrorJson("limit must be an integer in 1.." + std::to_string(max)));
+    return false;
+  }
+  *limit = n;
+  return true;
 }
 
 // Why binding `host:port` fails: httplib only says that it did, so bind a socket the same way
@@ -132,23 +150,14 @@ void UiServer::Impl::Routes(int threads) {
   http.Get("/api/status", [this](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, JobStatusToJson(view->Status()));
   });
-  http.Get("/api/alerts", [this](const httplib::Request&, httplib::Response& res) {
-    SendJson(res, 200, FiringAlertsToJson(view->FiringAlerts()));
+  http.Get("/api/alerts", [this](const httplib::Request& req, httplib::Response& res) {
+    size_t limit = 0;
+    if (!LimitParam(req, res, kDefaultAlertsLimit, kMaxAlertsLimit, &limit)) return;
+    SendJson(res, 200, FiringAlertsToJson(view->Firing(limit)));
   });
   http.Get("/api/records", [this](const httplib::Request& req, httplib::Response& res) {
-    size_t limit = kDefaultRecordsLimit;
-    if (req.has_param("limit")) {
-      const std::string text = req.get_param_value("limit");
-      size_t n = 0;
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-      if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < 1 ||
-          n > kMaxRecordsLimit) {
-        SendJson(res, 400,
-                 ErrorJson("limit must be an integer in 1.." + std::to_string(kMaxRecordsLimit)));
-        return;
-      }
-      limit = n;
-    }
+    size_t limit = 0;
+    if (!LimitParam(req, res, kDefaultRecordsLimit, kMaxRecordsLimit, &limit)) return;
     SendJson(res, 200, RecordsToJson(view->RecentRecords(limit)));
   });
   http.Get(R"(/api/rules/([^/]+)/graph)", [this](const httplib::Request& req,

@@ -4,7 +4,7 @@
 //   GET /                         the dashboard page (the embedded ui/dist, static_assets.h)
 //   GET /assets/...               its scripts and styles
 //   GET /api/status               JobStatusToJson(view.Status())        (status_json.h)
-//   GET /api/alerts               FiringAlertsToJson(view.FiringAlerts())
+//   GET /api/alerts?limit=N       FiringAlertsToJson(view.Firing(N)); N in 1..5000, default 500
 //   GET /api/records?limit=N      RecordsToJson(view.RecentRecords(N)); N in 1..1000, default 100
 //   GET /api/rules/NAME/graph     RuleGraphToJson(BuildRuleGraph(view.Rules(), NAME)) (rule_graph.h)
 // API answers are application/json and never cached; errors are {"error": MESSAGE} with

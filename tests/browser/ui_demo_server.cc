@@ -67,7 +67,7 @@ void Command(const std::string& line, FakeJobView* view) {
                 {"severity", "critical"}};
     a.annotations = {{"summary", summary}};
     a.since = vigil::EventTime(kBaseTime + 420000);
-    std::vector<FiringAlert> alerts = view->FiringAlerts();
+    std::vector<FiringAlert> alerts = view->AllAlerts();
     alerts.push_back(std::move(a));
     view->SetAlerts(std::move(alerts));
     JobStatus s = view->Status();
@@ -76,7 +76,7 @@ void Command(const std::string& line, FakeJobView* view) {
   } else if (verb == "resolve") {
     std::string rule;
     in >> rule;
-    std::vector<FiringAlert> alerts = view->FiringAlerts();
+    std::vector<FiringAlert> alerts = view->AllAlerts();
     std::erase_if(alerts, [&](const FiringAlert& a) { return a.rule == rule; });
     view->SetAlerts(std::move(alerts));
     JobStatus s = view->Status();

@@ -11,10 +11,11 @@ import { StreamsTable, SinksTable } from './components/IoTables';
 
 const POLL_MS = 1500;
 const RECORDS_SHOWN = 50;
+const ALERTS_SHOWN = 200;
 
 export function App() {
   const status = usePoll((s) => api.status(s), POLL_MS);
-  const alerts = usePoll((s) => api.alerts(s), POLL_MS);
+  const alerts = usePoll((s) => api.alerts(ALERTS_SHOWN, s), POLL_MS);
   const records = usePoll((s) => api.records(RECORDS_SHOWN, s), POLL_MS);
   const [selected, setSelected] = useState<string | undefined>(undefined);
 
@@ -31,7 +32,7 @@ export function App() {
     <div class="page">
       <Header status={status.data} error={error} updatedAt={status.updatedAt} />
       <main>
-        <AlertsPanel alerts={alerts.data} />
+        <AlertsPanel firing={alerts.data} />
         <RulesTable
           status={status.data}
           selected={selected}

@@ -75,6 +75,11 @@ export interface FiringAlert {
   since_ms: number;
 }
 
+export interface FiringAlerts {
+  total: number; // firing now; alerts holds the newest `limit` of them
+  alerts: FiringAlert[];
+}
+
 export interface GraphNode {
   id: number;
   name: string;
@@ -131,8 +136,8 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
 
 export const api = {
   status: (signal?: AbortSignal) => getJson<JobStatus>('api/status', signal),
-  alerts: (signal?: AbortSignal) =>
-    getJson<{ alerts: FiringAlert[] }>('api/alerts', signal).then((r) => r.alerts),
+  alerts: (limit: number, signal?: AbortSignal) =>
+    getJson<FiringAlerts>(`api/alerts?limit=${limit}`, signal),
   records: (limit: number, signal?: AbortSignal) =>
     getJson<{ records: OutputRecord[] }>(`api/records?limit=${limit}`, signal).then(
       (r) => r.records,

@@ -21,7 +21,22 @@ class FakeJobView : public JobView {
     std::lock_guard<std::mutex> lock(mu_);
     return status_;
   }
-  std::vector<FiringAlert> FiringAlerts() const override {
+  // The contract's order (newest `since` first, then rule, then key), cut at `limit`.
+  FiringAlerts Firing(size_t limit) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    FiringAlerts out;
+    out.total = alerts_.size();
+    out.alerts = alerts_;
+    std::stable_sort(out.alerts.begin(), out.alerts.end(),
+                     [](const FiringAlert& a, const FiringAlert& b) {
+                       if (a.since != b.since) return a.since > b.since;
+                       if (a.rule != b.rule) return a.rule < b.rule;
+                       return KeyText(a) < KeyText(b);
+                     });
+    if (out.alerts.size() > limit) out.alerts.resize(limit);
+    return out;
+  }
+  std::vector<FiringAlert> AllAlerts() const {
     std::lock_guard<std::mutex> lock(mu_);
     return alerts_;
   }
@@ -48,6 +63,12 @@ class FakeJobView : public JobView {
   RecordTap& tap() { return tap_; }
 
  private:
+  static std::string KeyText(const FiringAlert& a) {
+    std::string s;
+    for (const auto& [k, v] : a.key) s += k + "=" + v.ToString() + ",";
+    return s;
+  }
+
   mutable std::mutex mu_;
   JobStatus status_;
   std::vector<FiringAlert> alerts_;

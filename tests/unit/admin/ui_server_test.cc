@@ -138,9 +138,34 @@ TEST_F(UiServerTest, AlertsCarryKeyLabelsAnnotationsAndSince) {
   EXPECT_EQ(std::string_view(a["labels"]["severity"]), "critical");
   EXPECT_EQ(std::string_view(a["annotations"]["summary"]), "card 4111 \"tested\"");
   EXPECT_EQ(int64_t(a["since_ms"]), 1714557600000);
+  EXPECT_EQ(uint64_t(doc["total"]), 1u);
 
   view_->SetAlerts({});
-  EXPECT_EQ(simdjson::dom::array(Json(Get("/api/alerts"))["alerts"]).size(), 0u);
+  doc = Json(Get("/api/alerts"));
+  EXPECT_EQ(simdjson::dom::array(doc["alerts"]).size(), 0u);
+  EXPECT_EQ(uint64_t(doc["total"]), 0u);
+}
+
+TEST_F(UiServerTest, AlertsAreLimitedNewestFirstWithTheTotal) {
+  std::vector<FiringAlert> alerts;
+  for (int i = 0; i < 3; ++i) {
+    FiringAlert a;
+    a.rule = "card_testing";
+    a.key = {{"card", Value::String("c" + std::to_string(i))}};
+    a.since = EventTime(1000 * (i + 1));
+    alerts.push_back(a);
+  }
+  view_->SetAlerts(alerts);
+  simdjson::dom::element doc = Json(Get("/api/alerts?limit=2"));
+  EXPECT_EQ(uint64_t(doc["total"]), 3u);
+  simdjson::dom::array shown = doc["alerts"];
+  ASSERT_EQ(shown.size(), 2u);
+  EXPECT_EQ(std::string_view(shown.at(0)["key"]["card"]), "c2");
+  EXPECT_EQ(std::string_view(shown.at(1)["key"]["card"]), "c1");
+  auto bad = Get("/api/alerts?limit=5001");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(std::string_view(Json(bad)["error"]).find("1..5000"), std::string_view::npos);
 }
 
 TEST_F(UiServerTest, RecordsAreTheNewestUpToTheLimitOldestFirst) {
