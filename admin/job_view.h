@@ -32,8 +32,8 @@ namespace vigil::admin {
 using WallTime = std::chrono::system_clock::time_point;
 
 struct CheckpointStatus {
-  bool enabled = false;       // the job runs with --state (otherwise the rest stays default)
-  uint64_t last_id = 0;       // id of the last completed checkpoint; 0: none yet
+  bool enabled = false;  // the job runs with --state (otherwise the rest stays default)
+  uint64_t last_id = 0;  // id of the last completed checkpoint; 0: none yet
   std::optional<WallTime> last_time;  // when the last completed checkpoint was committed
   Duration last_duration{0};          // barrier injected -> committed, of the last one
   uint64_t failures = 0;              // checkpoints that failed since start
@@ -42,7 +42,7 @@ struct CheckpointStatus {
 
 // One input partition of a stream (one `--input` of it, or one Kafka partition).
 struct PartitionStatus {
-  std::string name;  // e.g. the input path, "-" for standard input, "topic/3"
+  std::string name;                        // e.g. the input path, "-" for standard input, "topic/3"
   Watermark watermark = Watermark::Min();  // Min(): no event yet
   bool idle = false;                       // marked idle by `idle after`
 };
@@ -69,14 +69,14 @@ struct RuleStatus {
   std::string name;
   RuleKind kind = RuleKind::kPattern;
   std::string stream;
-  uint64_t events = 0;             // events that reached the rule (after `where`)
-  double events_per_second = 0;    // recent rate of `events`, as the implementation measures it
-  uint64_t matches = 0;            // match records (pattern) or firing records (when)
-  uint64_t timeouts = 0;           // timeout records (`on timeout`)
-  int64_t partial_matches = 0;     // live partial matches over all keys (gauge)
-  int64_t live_keys = 0;           // keys holding state (gauge)
+  uint64_t events = 0;           // events that reached the rule (after `where`)
+  double events_per_second = 0;  // recent rate of `events`, as the implementation measures it
+  uint64_t matches = 0;          // match records (pattern) or firing records (when)
+  uint64_t timeouts = 0;         // timeout records (`on timeout`)
+  int64_t partial_matches = 0;   // live partial matches over all keys (gauge)
+  int64_t live_keys = 0;         // keys holding state (gauge)
   uint64_t dropped_partial_matches = 0;  // dropped by --max-partial-matches
-  int64_t firing = 0;              // alerts of this rule firing now (gauge)
+  int64_t firing = 0;                    // alerts of this rule firing now (gauge)
 };
 
 struct SinkStatus {

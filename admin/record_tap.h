@@ -22,8 +22,8 @@ namespace vigil::admin {
 class RecordTap {
  public:
   struct Options {
-    size_t capacity = 200;           // records held; >= 1
-    uint32_t max_per_second = 20;    // records kept per wall-clock second; >= 1
+    size_t capacity = 200;                // records held; >= 1
+    uint32_t max_per_second = 20;         // records kept per wall-clock second; >= 1
     size_t max_record_bytes = 64 * 1024;  // larger records are kept as a placeholder
   };
   struct Stats {

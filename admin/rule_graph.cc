@@ -108,7 +108,8 @@ std::string ExprText(const cep::ExprPtr& e) { return e == nullptr ? "true" : e->
 
 std::vector<std::string> Chain(const cep::RuleSet& rules, const cep::RuleDef& rule) {
   std::vector<std::string> chain;
-  const bool has_stream = rule.stream >= 0 && static_cast<size_t>(rule.stream) < rules.streams.size();
+  const bool has_stream =
+      rule.stream >= 0 && static_cast<size_t>(rule.stream) < rules.streams.size();
   chain.push_back("stream " + (has_stream ? rules.streams[rule.stream].name : std::string("?")));
   if (rule.where != nullptr) chain.push_back("where " + ExprText(rule.where));
   if (!rule.partition_names.empty()) {
@@ -134,7 +135,8 @@ std::vector<std::string> Chain(const cep::RuleSet& rules, const cep::RuleDef& ru
   if (rule.when.has_value()) {
     const cep::WhenSpec& w = *rule.when;
     std::string text = "when " + ExprText(w.cond);
-    if (w.for_duration.has_value()) absl::StrAppend(&text, " for ", FormatDuration(*w.for_duration));
+    if (w.for_duration.has_value())
+      absl::StrAppend(&text, " for ", FormatDuration(*w.for_duration));
     chain.push_back(std::move(text));
   }
   return chain;
@@ -179,7 +181,8 @@ void AddOperators(const cep::RuleDef& rule, RuleGraph* graph) {
     if (id > 0) graph->edges.push_back({id - 1, id, "then", ""});
     ++id;
   }
-  graph->nodes.push_back({id, "records", "final", rule.when.has_value() ? "firing / resolved" : ""});
+  graph->nodes.push_back(
+      {id, "records", "final", rule.when.has_value() ? "firing / resolved" : ""});
   graph->edges.push_back({id - 1, id, "then", ""});
 }
 
@@ -190,7 +193,8 @@ absl::StatusOr<RuleGraph> BuildRuleGraph(const cep::RuleSet& rules, std::string_
   for (const cep::RuleDef& r : rules.rules) {
     if (r.name == rule_name) rule = &r;
   }
-  if (rule == nullptr) return absl::NotFoundError(absl::StrCat("no rule named '", std::string(rule_name), "'"));
+  if (rule == nullptr)
+    return absl::NotFoundError(absl::StrCat("no rule named '", std::string(rule_name), "'"));
   RuleGraph graph;
   graph.rule = rule->name;
   graph.rule_kind = std::string(RuleKindName(RuleKindOf(*rule)));

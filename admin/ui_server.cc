@@ -4,8 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <mutex>
@@ -160,21 +160,21 @@ void UiServer::Impl::Routes(int threads) {
     if (!LimitParam(req, res, kDefaultRecordsLimit, kMaxRecordsLimit, &limit)) return;
     SendJson(res, 200, RecordsToJson(view->RecentRecords(limit)));
   });
-  http.Get(R"(/api/rules/([^/]+)/graph)", [this](const httplib::Request& req,
-                                                 httplib::Response& res) {
-    std::shared_ptr<const cep::RuleSet> rules = view->Rules();
-    if (rules == nullptr) {
-      SendJson(res, 503, ErrorJson("the job has no rule set yet"));
-      return;
-    }
-    absl::StatusOr<RuleGraph> graph = BuildRuleGraph(*rules, req.matches[1].str());
-    if (!graph.ok()) {
-      const int status = absl::IsNotFound(graph.status()) ? 404 : 500;
-      SendJson(res, status, ErrorJson(std::string(graph.status().message())));
-      return;
-    }
-    SendJson(res, 200, RuleGraphToJson(*graph));
-  });
+  http.Get(R"(/api/rules/([^/]+)/graph)",
+           [this](const httplib::Request& req, httplib::Response& res) {
+             std::shared_ptr<const cep::RuleSet> rules = view->Rules();
+             if (rules == nullptr) {
+               SendJson(res, 503, ErrorJson("the job has no rule set yet"));
+               return;
+             }
+             absl::StatusOr<RuleGraph> graph = BuildRuleGraph(*rules, req.matches[1].str());
+             if (!graph.ok()) {
+               const int status = absl::IsNotFound(graph.status()) ? 404 : 500;
+               SendJson(res, status, ErrorJson(std::string(graph.status().message())));
+               return;
+             }
+             SendJson(res, 200, RuleGraphToJson(*graph));
+           });
   http.Get(R"(/api/.*)", [](const httplib::Request& req, httplib::Response& res) {
     SendJson(res, 404, ErrorJson("no endpoint " + req.path));
   });
@@ -220,8 +220,8 @@ absl::StatusOr<std::unique_ptr<UiServer>> UiServer::Start(std::string_view host_
     }
     impl->address.port = port;
   } else if (!impl->http.bind_to_port(address->host, address->port)) {
-    return absl::UnavailableError("cannot serve the dashboard on " + std::string(host_port) +
-                                  ": " + DiagnoseBindFailure(*address));
+    return absl::UnavailableError("cannot serve the dashboard on " + std::string(host_port) + ": " +
+                                  DiagnoseBindFailure(*address));
   }
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->http.listen_after_bind(); });

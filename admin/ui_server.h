@@ -6,7 +6,8 @@
 //   GET /api/status               JobStatusToJson(view.Status())        (status_json.h)
 //   GET /api/alerts?limit=N       FiringAlertsToJson(view.Firing(N)); N in 1..5000, default 500
 //   GET /api/records?limit=N      RecordsToJson(view.RecentRecords(N)); N in 1..1000, default 100
-//   GET /api/rules/NAME/graph     RuleGraphToJson(BuildRuleGraph(view.Rules(), NAME)) (rule_graph.h)
+//   GET /api/rules/NAME/graph     RuleGraphToJson(BuildRuleGraph(view.Rules(), NAME))
+//   (rule_graph.h)
 // API answers are application/json and never cached; errors are {"error": MESSAGE} with
 // status 400 (bad query), 404 (unknown rule or path) or 503 (no rule set yet).
 // Read-only: there is no endpoint that changes the job.

@@ -37,11 +37,11 @@ std::string MatchRecord(const std::string& card, int i) {
   const int64_t t = kBaseTime + 60000LL * i;
   return R"({"id": ")" + std::to_string(100000 + i) +
          R"(", "rule": "card_testing", "kind": "match", "key": {"card": ")" + card +
-         R"("}, "time": )" + std::to_string(t) +
-         R"(, "events": {"small": [{"card": ")" + card +
+         R"("}, "time": )" + std::to_string(t) + R"(, "events": {"small": [{"card": ")" + card +
          R"(", "amount": 0.5, "merchant": "donate.example"}], "large": [{"card": ")" + card +
          R"(", "amount": 899.0, "merchant": "electronics"}]}, "fields": {"small_amount": 0.5, "large_amount": 899.0}, "labels": {"alertname": "card_testing", "card": ")" +
-         card + R"(", "severity": "critical", "team": "fraud"}, "annotations": {"summary": "card )" +
+         card +
+         R"(", "severity": "critical", "team": "fraud"}, "annotations": {"summary": "card )" +
          card + R"(: 0.5 at donate.example, then 899 at electronics"}})";
 }
 
@@ -63,8 +63,8 @@ void Command(const std::string& line, FakeJobView* view) {
     FiringAlert a;
     a.rule = rule;
     a.key = {{kv.substr(0, eq), vigil::Value::String(kv.substr(eq + 1))}};
-    a.labels = {{"alertname", rule}, {kv.substr(0, eq), kv.substr(eq + 1)},
-                {"severity", "critical"}};
+    a.labels = {
+        {"alertname", rule}, {kv.substr(0, eq), kv.substr(eq + 1)}, {"severity", "critical"}};
     a.annotations = {{"summary", summary}};
     a.since = vigil::EventTime(kBaseTime + 420000);
     std::vector<FiringAlert> alerts = view->AllAlerts();

@@ -40,9 +40,7 @@ class FakeJobView : public JobView {
     std::lock_guard<std::mutex> lock(mu_);
     return alerts_;
   }
-  std::vector<std::string> RecentRecords(size_t limit) const override {
-    return tap_.Recent(limit);
-  }
+  std::vector<std::string> RecentRecords(size_t limit) const override { return tap_.Recent(limit); }
   std::shared_ptr<const cep::RuleSet> Rules() const override {
     std::lock_guard<std::mutex> lock(mu_);
     return rules_;

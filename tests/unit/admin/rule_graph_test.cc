@@ -78,8 +78,7 @@ RuleGraph FromDot(const cep::RuleDef& rule) {
   EXPECT_TRUE(nfa.ok());
   RuleGraph g;
   const std::regex node_re(R"re(^  s(\d+) \[label="((?:[^"\\]|\\.)*)\\n(\w+)", shape=\w+\];$)re");
-  const std::regex edge_re(
-      R"re(^  s(\d+) -> s(\d+) \[label="((?:[^"\\]|\\.)*)", style=\w+\];$)re");
+  const std::regex edge_re(R"re(^  s(\d+) -> s(\d+) \[label="((?:[^"\\]|\\.)*)", style=\w+\];$)re");
   std::istringstream in((*nfa)->ToDot());
   std::string line;
   std::smatch m;
@@ -146,7 +145,8 @@ TEST(RuleGraphTest, CardTestingHasStartTakeEdgesAndAFinalState) {
   bool take_small = false;
   bool take_large = false;
   for (const RuleGraph::Edge& e : g->edges) {
-    if (e.action == "take" && e.condition.find("amount < 1") != std::string::npos) take_small = true;
+    if (e.action == "take" && e.condition.find("amount < 1") != std::string::npos)
+      take_small = true;
     if (e.action == "take" && e.condition.find("amount >= 500") != std::string::npos) {
       take_large = true;
     }

@@ -292,8 +292,8 @@ TEST_F(UiServerTest, StopIsPromptWithAnIdleKeepAliveConnectionAndIdempotent) {
 
 TEST(UiServerStartTest, RejectsBadAddressesAndANullView) {
   FakeJobView view(nullptr);
-  for (const char* bad : {"", "127.0.0.1:", "127.0.0.1:abc", "127.0.0.1:70000", "::1:8080",
-                          "[::1", "[::1]8080", "127.0.0.1:-1"}) {
+  for (const char* bad : {"", "127.0.0.1:", "127.0.0.1:abc", "127.0.0.1:70000", "::1:8080", "[::1",
+                          "[::1]8080", "127.0.0.1:-1"}) {
     SCOPED_TRACE(bad);
     auto s = UiServer::Start(bad, &view);
     ASSERT_FALSE(s.ok());
@@ -310,8 +310,7 @@ TEST(UiServerStartTest, AnAddressNotOfThisMachineIsUnavailable) {
   auto foreign = UiServer::Start("192.0.2.1:0", &view);
   ASSERT_FALSE(foreign.ok());
   EXPECT_TRUE(absl::IsUnavailable(foreign.status())) << foreign.status();
-  EXPECT_NE(foreign.status().message().find("Cannot assign requested address"),
-            std::string::npos)
+  EXPECT_NE(foreign.status().message().find("Cannot assign requested address"), std::string::npos)
       << foreign.status();
 }
 
