@@ -16,6 +16,7 @@
 // counters the API reports; a firing alert caused by the test appears (and none before it);
 // the rule's graph is drawn with exactly the API's nodes and edges; recent records are listed.
 // Prints one line per check and "N passed, M failed"; exits 1 on any failure.
+// VIGIL_UI_SCHEME=dark takes the screenshot in the dark colour scheme (default light).
 import { spawn, execSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -128,7 +129,7 @@ async function main() {
     executablePath: opts.chromium,
     headless: true,
     viewport: { width: 1440, height: 1000 },
-    colorScheme: 'light',
+    colorScheme: process.env.VIGIL_UI_SCHEME ?? 'light',
     args: [
       '--headless',
       '--no-sandbox',
