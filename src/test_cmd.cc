@@ -131,8 +131,7 @@ int TestCommand(const TestOptions& opts) {
   for (const std::string& path : opts.files) {
     absl::StatusOr<ruletest::TestFile> file = ruletest::LoadTestFile(path);
     if (!file.ok()) {
-      std::fprintf(stderr, "%s: error: malformed test file\n",
-                   std::string(file.status().message()).c_str());
+      std::fprintf(stderr, "%s\n", std::string(file.status().message()).c_str());
       malformed = true;
       continue;
     }
@@ -148,7 +147,7 @@ int TestCommand(const TestOptions& opts) {
       absl::StatusOr<std::vector<ruletest::StreamInput>> inputs =
           ruletest::BindTestCase(*file, tc, *rules);
       if (!inputs.ok()) {
-        std::fprintf(stderr, "%s: error: malformed test case '%s'\n",
+        std::fprintf(stderr, "%s (test case '%s')\n",
                      std::string(inputs.status().message()).c_str(), tc.name.c_str());
         malformed = true;
         continue;

@@ -238,14 +238,14 @@ TestFile LoadRoot(const YAML::Node& root, const std::string& path) {
 }  // namespace
 
 std::string Located(const std::string& path, Pos pos, const std::string& message) {
-  if (pos.line == 0) return fmt::format("{}: {}", path, message);
-  return fmt::format("{}:{}:{}: {}", path, pos.line, pos.col, message);
+  if (pos.line == 0) return fmt::format("{}: error: {}", path, message);
+  return fmt::format("{}:{}:{}: error: {}", path, pos.line, pos.col, message);
 }
 
 absl::StatusOr<TestFile> LoadTestFile(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
-    return absl::NotFoundError(fmt::format("{}: cannot read the test file (no such file)", path));
+    return absl::NotFoundError(Located(path, {}, "cannot read the test file (no such file)"));
   }
   YAML::Node root;
   try {
@@ -254,7 +254,7 @@ absl::StatusOr<TestFile> LoadTestFile(const std::string& path) {
     return absl::InvalidArgumentError(
         Located(path, Pos{e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg));
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(fmt::format("{}: cannot read the test file: {}", path, e.msg));
+    return absl::InvalidArgumentError(Located(path, {}, "cannot read the test file: " + e.msg));
   }
   try {
     return LoadRoot(root, path);

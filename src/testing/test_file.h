@@ -52,11 +52,11 @@ struct TestFile {
   std::vector<TestCase> tests;
 };
 
-// Reads and checks `path`. Errors (InvalidArgument, NotFound) carry "path:line:col: message"
+// Reads and checks `path`. Errors (InvalidArgument, NotFound) carry "path:line:col: error: ..."
 // for malformed YAML, unknown keys, wrong shapes and malformed times.
 absl::StatusOr<TestFile> LoadTestFile(const std::string& path);
 
-// "path:line:col: message" (the position omitted when unknown).
+// "path:line:col: error: message", compiler style (the position omitted when unknown).
 std::string Located(const std::string& path, Pos pos, const std::string& message);
 
 }  // namespace vigil::ruletest

@@ -13,7 +13,7 @@ namespace vigil::ruletest {
 // Every stream of the rule set gets an input (empty when the case lists no events for it), so
 // every rule runs. An event of a stream with `event time F` gets F = its `at:`/`time:` (integer
 // milliseconds) unless it sets F itself; it must do exactly one of the two. Errors
-// (InvalidArgument, "path:line:col: message"): an unknown stream, rule or sink name; events
+// (InvalidArgument, "path:line:col: error: message"): an unknown stream, rule or sink name; events
 // for a processing-time stream (the virtual clock cannot drive arrival time); an event
 // without a time or with two; a value JSON cannot hold.
 absl::StatusOr<std::vector<StreamInput>> BindTestCase(const TestFile& file, const TestCase& tc,
