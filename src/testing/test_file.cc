@@ -172,7 +172,7 @@ InputEvent LoadInputEvent(const YAML::Node& n, int64_t start_ms) {
     if (!event.IsMap()) {
       Fail(event, fmt::format("event: expected a map of fields, got {}", Describe(event)));
     }
-    e.event = event;
+    e.event.reset(event);
   } else {
     e.raw = ScalarOf(raw, "raw");
     if (e.raw->find('\n') != std::string::npos) Fail(raw, "raw: one line only");

@@ -141,14 +141,22 @@ absl::StatusOr<std::vector<StreamInput>> BindTestCase(const TestFile& file, cons
         }
         absl::StatusOr<YAML::Node> timed = WithTime(e.event, time_field.path, *e.time);
         if (!timed.ok()) return ErrorAt(file, e.pos, std::string(timed.status().message()));
-        event = *timed;
+        event.reset(*timed);  // rebind: `=` would overwrite the shared original
       }
+      // Checked on the event as written, whose nodes know their positions (the copy made to
+      // add the time field does not).
       YAML::Node bad;
-      if (!AppendYamlAsJson(event, &jsonl, &bad)) {
+      std::string line;
+      if (!AppendYamlAsJson(e.event, &line, &bad)) {
         return ErrorAt(file, PosOf(bad),
                        "event: a map key must be a name, and numbers must be finite (JSON has "
                        "no .inf or .nan)");
       }
+      if (!event.is(e.event)) {
+        line.clear();
+        AppendYamlAsJson(event, &line, &bad);
+      }
+      jsonl += line;
       jsonl += "\n";
     }
   }

@@ -91,7 +91,7 @@ bool AppendYamlAsJson(const YAML::Node& n, std::string* out, YAML::Node* bad) {
     bool first = true;
     for (auto it = n.begin(); it != n.end(); ++it) {
       if (!it->first.IsScalar()) {
-        *bad = it->first;
+        bad->reset(it->first);
         return false;
       }
       if (!first) out->push_back(',');
@@ -126,7 +126,7 @@ bool AppendYamlAsJson(const YAML::Node& n, std::string* out, YAML::Node* bad) {
     case ScalarKind::kFloat: {
       std::string num = JsonNumber(s, KindOf(n));
       if (KindOf(n) == ScalarKind::kFloat && !std::isfinite(std::strtod(s.c_str(), nullptr))) {
-        *bad = n;
+        bad->reset(n);
         return false;
       }
       out->append(num);

@@ -206,6 +206,37 @@ def an_event_needs_a_time(c):
 
 
 @suite.test
+def a_value_json_cannot_hold_exits_2_at_the_value(c):
+    c.write("r.vgl", CARD_RULES)
+    p = vigil_test(c, c.write("t.test.yml",
+                              card_test(GOOD_EXPECT).replace("amount: 900", "amount: 1e999")))
+    expect_exit(p, 2)
+    check("t.test.yml:9:51: error: event: a map key must be a name, and numbers must be finite"
+          in p.stderr, p.stderr)
+
+
+@suite.test
+def a_nested_event_time_field_is_filled(c):
+    c.write("r.vgl", """
+stream s (k string, meta.ts timestamp) event time meta.ts
+rule r from s partition by k pattern a -> b define a as k == "x", b as k == "x"
+  emit seen = a.meta.ts
+""")
+    t = c.write("t.test.yml", """rule_files: [r.vgl]
+start: 1000
+tests:
+  - input:
+      s:
+        - {at: +0s, event: {k: x, meta: {host: h}}}
+        - {at: +5s, event: {k: x}}
+    expect:
+      - {rule: r, at: +5s, fields: {seen: 1000}, events: {a: [{meta: {host: h, ts: 1000}}]}}
+""")
+    p = vigil_test(c, t)
+    expect_exit(p, 0)
+
+
+@suite.test
 def processing_time_streams_are_rejected(c):
     c.write("r.vgl", "stream s (x int)\nrule r from s pattern a define a as x > 1\n")
     t = c.write("t.test.yml", "rule_files: [r.vgl]\ntests:\n  - input:\n      s:\n"
