@@ -85,7 +85,8 @@ void ReportPairing(const char* what, const std::vector<Expectation>& expected,
     *out += fmt::format("  produced {}, not expected ({}{}):\n", what, p.unexpected.size(),
                         above > 0 ? fmt::format(", {} shown above as closest", above) : "");
     for (size_t j : p.unexpected) {
-      if (!shown[j]) *out += fmt::format("    - {}\n", ruletest::RenderRecord(got[j], ctx.start_ms));
+      if (!shown[j])
+        *out += fmt::format("    - {}\n", ruletest::RenderRecord(got[j], ctx.start_ms));
     }
   }
 }
@@ -137,9 +138,10 @@ int TestCommand(const TestOptions& opts) {
     }
     std::shared_ptr<const cep::RuleSet> rules = CompileReporting(file->rule_files);
     if (rules == nullptr) {
-      std::printf("FAIL %s: the rules files do not compile (diagnostics on standard error); "
-                  "%zu test case(s) not run\n",
-                  path.c_str(), file->tests.size());
+      std::printf(
+          "FAIL %s: the rules files do not compile (diagnostics on standard error); "
+          "%zu test case(s) not run\n",
+          path.c_str(), file->tests.size());
       failed += file->tests.size();
       continue;
     }

@@ -139,9 +139,10 @@ std::vector<std::string> Differences(const Expectation& expected, const YAML::No
     bool same = t.IsDefined() && t.IsScalar() && KindOf(t) == ScalarKind::kInt &&
                 std::strtoll(t.Scalar().c_str(), nullptr, 10) == *expected.time;
     if (!same) {
-      std::string shown = t.IsDefined() && t.IsScalar() && KindOf(t) == ScalarKind::kInt
-                              ? TimeText(std::strtoll(t.Scalar().c_str(), nullptr, 10), ctx.start_ms)
-                              : ShowGot(t, t, ctx);
+      std::string shown =
+          t.IsDefined() && t.IsScalar() && KindOf(t) == ScalarKind::kInt
+              ? TimeText(std::strtoll(t.Scalar().c_str(), nullptr, 10), ctx.start_ms)
+              : ShowGot(t, t, ctx);
       out.push_back(fmt::format("{}: expected {}, got {}",
                                 Get(expected.node, "at").IsDefined() ? "at" : "time",
                                 TimeText(*expected.time, ctx.start_ms), shown));
@@ -212,8 +213,8 @@ std::string RenderRecord(const YAML::Node& got, int64_t start_ms) {
     view["at"] = FormatOffset(ms - start_ms);
     view["time"] = FormatRfc3339(ms);
   }
-  for (const char* k : {"key", "fields", "labels", "annotations", "reason", "line", "input",
-                        "watermark"}) {
+  for (const char* k :
+       {"key", "fields", "labels", "annotations", "reason", "line", "input", "watermark"}) {
     YAML::Node v = Get(got, k);
     if (v.IsDefined()) view[k] = v;
   }

@@ -26,7 +26,7 @@ struct CapturedRecord {
 };
 
 struct InProcessRun {
-  std::vector<CapturedRecord> records;  // in the order the job wrote them
+  std::vector<CapturedRecord> records;    // in the order the job wrote them
   std::vector<std::string> dead_letters;  // dead-letter lines (engine/io/dead_letter.h), JSON
   std::string log;                        // the job's progress and warning lines
 };

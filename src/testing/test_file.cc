@@ -12,8 +12,7 @@ namespace vigil::ruletest {
 
 namespace {
 
-constexpr const char* kRecordKinds[] = {"match",    "timeout", "firing",
-                                         "resolved", "nodata",  "late"};
+constexpr const char* kRecordKinds[] = {"match", "timeout", "firing", "resolved", "nodata", "late"};
 constexpr const char* kDeadLetterKinds[] = {"invalid", "late"};
 
 // Thrown inside the loader only (never escapes LoadTestFile): keeps the shape checks linear.
@@ -34,7 +33,8 @@ std::string Describe(const YAML::Node& n) {
 }
 
 // A map whose keys are all in `allowed` (and none twice).
-void CheckKeys(const YAML::Node& map, const char* what, std::initializer_list<const char*> allowed) {
+void CheckKeys(const YAML::Node& map, const char* what,
+               std::initializer_list<const char*> allowed) {
   if (!map.IsMap()) Fail(map, fmt::format("{}: expected a map, got {}", what, Describe(map)));
   std::set<std::string> seen;
   for (auto it = map.begin(); it != map.end(); ++it) {
@@ -98,8 +98,8 @@ std::optional<int64_t> TimeOf(const YAML::Node& map, int64_t start_ms, const cha
   const YAML::Node at = map["at"];
   const YAML::Node time = map["time"];
   if (at.IsDefined() && time.IsDefined()) {
-    Fail(time, fmt::format("{}: give `at:` (offset from start) or `time:` (absolute), not both",
-                           what));
+    Fail(time,
+         fmt::format("{}: give `at:` (offset from start) or `time:` (absolute), not both", what));
   }
   if (at.IsDefined()) return start_ms + OffsetOf(at, what);
   if (time.IsDefined()) return AbsoluteOf(time, what);
@@ -112,8 +112,8 @@ void CheckStringMap(const YAML::Node& n, const std::string& what) {
 
 Expectation LoadRecordExpectation(const YAML::Node& n, int64_t start_ms) {
   CheckKeys(n, "expected record",
-            {"rule", "kind", "stream", "id", "at", "time", "key", "fields", "labels",
-             "annotations", "events", "sinks"});
+            {"rule", "kind", "stream", "id", "at", "time", "key", "fields", "labels", "annotations",
+             "events", "sinks"});
   for (const char* name : {"rule", "stream", "id"}) {
     if (n[name].IsDefined()) ScalarOf(n[name], name);
   }
@@ -191,8 +191,8 @@ TestCase LoadTestCase(const YAML::Node& n, size_t index, int64_t file_start) {
   const YAML::Node input = n["input"];
   if (input.IsDefined() && !input.IsNull()) {
     if (!input.IsMap()) {
-      Fail(input, fmt::format("input: expected a map of stream name to events, got {}",
-                              Describe(input)));
+      Fail(input,
+           fmt::format("input: expected a map of stream name to events, got {}", Describe(input)));
     }
     for (auto it = input.begin(); it != input.end(); ++it) {
       StreamEvents s;
@@ -261,7 +261,8 @@ absl::StatusOr<TestFile> LoadTestFile(const std::string& path) {
   } catch (const LoadError& e) {
     return absl::InvalidArgumentError(Located(path, e.pos, e.message));
   } catch (const YAML::Exception& e) {  // not expected: every access above is checked
-    return absl::InvalidArgumentError(Located(path, Pos{e.mark.line + 1, e.mark.column + 1}, e.msg));
+    return absl::InvalidArgumentError(
+        Located(path, Pos{e.mark.line + 1, e.mark.column + 1}, e.msg));
   }
 }
 

@@ -15,9 +15,9 @@
 namespace vigil::ruletest {
 
 struct InputEvent {
-  YAML::Node event;             // a map (the event), or undefined for `raw`
+  YAML::Node event;                // a map (the event), or undefined for `raw`
   std::optional<std::string> raw;  // a line given verbatim (e.g. to test invalid input)
-  std::optional<int64_t> time;  // absolute ms: `time:`, or start + `at:`
+  std::optional<int64_t> time;     // absolute ms: `time:`, or start + `at:`
   Pos pos;
 };
 

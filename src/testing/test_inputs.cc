@@ -67,8 +67,8 @@ absl::Status CheckExpectationNames(const TestFile& file, const std::vector<Expec
     const YAML::Node rule = e.node["rule"];
     if (rule.IsDefined() && !known(rule_names, rule.Scalar())) {
       return ErrorAt(file, PosOf(rule),
-                     fmt::format("rule: no rule '{}' in the rules files (rules: {})",
-                                 rule.Scalar(), Names(rule_names)));
+                     fmt::format("rule: no rule '{}' in the rules files (rules: {})", rule.Scalar(),
+                                 Names(rule_names)));
     }
     const YAML::Node stream = e.node["stream"];
     if (stream.IsDefined() && !known(stream_names, stream.Scalar())) {

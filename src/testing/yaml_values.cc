@@ -61,8 +61,7 @@ bool SafeBare(const std::string& s) {
       return false;
     }
   }
-  return s.find(": ") == std::string::npos && s.find(" #") == std::string::npos &&
-         s.back() != ':';
+  return s.find(": ") == std::string::npos && s.find(" #") == std::string::npos && s.back() != ':';
 }
 
 }  // namespace
