@@ -60,4 +60,12 @@ struct ExplainOptions {
 };
 int ExplainCommand(const ExplainOptions& opts);
 
+// `vigil test FILE.test.yml...`: rule unit tests (docs/language-notes.md, "Rule unit tests").
+// Exit 0 when every test case passes; 1 when one fails or the rules do not compile; 2 when a
+// test file is malformed.
+struct TestOptions {
+  std::vector<std::string> files;
+};
+int TestCommand(const TestOptions& opts);
+
 }  // namespace vigil::app

@@ -52,6 +52,11 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("--format", explain.format, "text | dot")
       ->check(CLI::IsMember({"text", "dot"}));
 
+  TestOptions test;
+  auto* test_cmd = app.add_subcommand(
+      "test", "Run rule unit tests: input events and expected records (*.test.yml)");
+  test_cmd->add_option("files", test.files, "test files (*.test.yml)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -62,5 +67,6 @@ int main(int argc, char** argv) {
   if (*run_cmd) return RunCommand(run);
   if (*explain_cmd) return ExplainCommand(explain);
   if (*savepoint_cmd) return SavepointCommand(savepoint);
+  if (*test_cmd) return TestCommand(test);
   return kExitUsage;
 }
