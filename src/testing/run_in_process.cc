@@ -11,6 +11,8 @@
 #include "engine/io/dead_letter.h"
 #include "engine/job.h"
 #include "engine/record.h"
+#include "engine/sink/sink.h"
+#include "engine/source/file_source.h"
 #include "engine/source/jsonl_source.h"
 
 namespace vigil::ruletest {
@@ -40,6 +42,10 @@ class CaptureSink : public engine::Sink {
     return absl::OkStatus();
   }
   absl::Status Flush() override { return absl::OkStatus(); }
+  absl::StatusOr<std::string> SnapshotState(uint64_t) override { return std::string(); }
+  absl::Status Restore(std::string_view) override { return absl::OkStatus(); }
+  absl::Status Close() override { return absl::OkStatus(); }
+  engine::SinkStats stats() const override { return {}; }
 
  private:
   std::string name_;
@@ -48,7 +54,7 @@ class CaptureSink : public engine::Sink {
 
 // An anonymous in-memory file holding `text`, positioned at its start: a regular file to the
 // job, so the input is bounded and deterministic like a file given to `vigil run`.
-absl::StatusOr<std::unique_ptr<engine::JsonlSource>> MemorySource(const std::string& name,
+absl::StatusOr<std::unique_ptr<engine::Source>> MemorySource(const std::string& name,
                                                                   const std::string& text) {
   int fd = ::memfd_create("vigil-test-input", MFD_CLOEXEC);
   if (fd < 0) return absl::InternalError(absl::StrCat("memfd_create: ", std::strerror(errno)));
@@ -68,7 +74,8 @@ absl::StatusOr<std::unique_ptr<engine::JsonlSource>> MemorySource(const std::str
     ::close(fd);
     return absl::InternalError(absl::StrCat("staging input: ", std::strerror(err)));
   }
-  return std::make_unique<engine::JsonlSource>(fd, name, /*own=*/true);
+  return std::make_unique<engine::FileSource>(
+      std::make_unique<engine::JsonlSource>(fd, name, /*own=*/true));
 }
 
 }  // namespace
@@ -90,7 +97,7 @@ absl::StatusOr<InProcessRun> RunRulesOnEvents(std::shared_ptr<const cep::RuleSet
 
   std::vector<engine::JobInput> job_inputs;
   for (const StreamInput& in : inputs) {
-    VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<engine::JsonlSource> source,
+    VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<engine::Source> source,
                            MemorySource(rules->streams.at(in.stream).name, in.jsonl));
     job_inputs.push_back(engine::JobInput{in.stream, std::move(source)});
   }
@@ -98,11 +105,11 @@ absl::StatusOr<InProcessRun> RunRulesOnEvents(std::shared_ptr<const cep::RuleSet
   engine::JobOptions options;
   options.parallelism = 1;
   options.now_ms = [] { return int64_t{0}; };  // no wall clock: a test is reproducible
-  options.sink_names = sink_names;
   options.log = [&run](std::string_view msg) { run.log.append(msg).append("\n"); };
   VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<engine::Job> job,
                          engine::Job::Create(rules, std::move(options), std::move(job_inputs),
-                                             sinks, &default_output, &dead_letter));
+                                             engine::JobOutputs{sinks, sink_names, &default_output,
+                                                                {}, true, &dead_letter}));
   VIGIL_RETURN_IF_ERROR(job->Run());
   VIGIL_RETURN_IF_ERROR(dead_letter.Flush());
 

@@ -179,7 +179,9 @@ class Ctx:
             if attempts > 1 and had_checkpoint:
                 if "restored checkpoint" in text:
                     restores += 1
-                elif expect_restore:
+                elif expect_restore and (not killed or text.strip()):
+                    # (A run killed before it wrote anything may not have got as far as the
+                    # restore on a loaded machine: that is no evidence either way.)
                     raise AssertionError(f"restart {attempts} did not restore: {text[-500:]}")
             if killed:
                 killed_total += 1
