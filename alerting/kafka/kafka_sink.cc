@@ -121,7 +121,9 @@ void KafkaSink::OnError(rd_kafka_t* rk, int err, const char* reason, void* opaqu
     self->Log(std::string("fatal producer error: ") + why);
     return;
   }
-  // Broker connection trouble: librdkafka retries until the records' timeout.
+  // Broker connection trouble: librdkafka retries until the records' timeout. A transport
+  // failure is already in librdkafka's log (kafka_client.cc).
+  if (err == RD_KAFKA_RESP_ERR__TRANSPORT) return;
   self->Log(kafka::ErrorText(static_cast<rd_kafka_resp_err_t>(err)) + ": " + reason);
 }
 
