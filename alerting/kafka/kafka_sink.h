@@ -104,7 +104,7 @@ class KafkaSink : public engine::Sink {
   engine::kafka::TopicPtr topic_;
 
   mutable std::mutex mu_;
-  std::condition_variable room_;         // signalled when a pending record is settled
+  std::condition_variable room_;                // signalled when a pending record is settled
   std::map<uint64_t, engine::Record> pending_;  // by produce order; guarded by mu_
   uint64_t next_seq_ = 0;                       // guarded by mu_
   std::string fatal_;                           // guarded by mu_; non-empty: the producer failed

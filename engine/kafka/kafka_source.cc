@@ -21,14 +21,14 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxBatch = 1 << 16;
 
 // Errors after which reading cannot go on (the topic is gone or forbidden, the credentials
-// are wrong); every other error event is transient and librdkafka retries by itself.
+// are wrong); every other error event is transient and librdkafka retries by itself. (Group
+// authorization is not needed: partitions are assigned, no offset is committed.)
 bool IsPermanent(rd_kafka_resp_err_t err) {
   switch (err) {
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
     case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
     case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR__AUTHENTICATION:
     case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
     case RD_KAFKA_RESP_ERR__FATAL:
@@ -190,8 +190,8 @@ absl::StatusOr<std::vector<int64_t>> KafkaSource::ListOffsets(int64_t timestamp)
   const char* what = timestamp == RD_KAFKA_OFFSET_END         ? "end offsets"
                      : timestamp == RD_KAFKA_OFFSET_BEGINNING ? "start offsets"
                                                               : "offsets for the start time";
-  rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk_.get(), list.get(),
-                                                       static_cast<int>(options_.open_timeout.ms));
+  rd_kafka_resp_err_t err =
+      rd_kafka_offsets_for_times(rk_.get(), list.get(), static_cast<int>(options_.open_timeout.ms));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return absl::UnavailableError(Describe() + ": cannot list " + what + " within " +
                                   FormatDuration(options_.open_timeout) + ": " +
@@ -202,8 +202,7 @@ absl::StatusOr<std::vector<int64_t>> KafkaSource::ListOffsets(int64_t timestamp)
     const rd_kafka_topic_partition_t& tp = list->elems[i];
     if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return absl::UnavailableError(Describe() + ": cannot list " + what + " of partition " +
-                                    std::to_string(tp.partition) + ": " +
-                                    kafka::ErrorText(tp.err));
+                                    std::to_string(tp.partition) + ": " + kafka::ErrorText(tp.err));
     }
     if (tp.partition >= 0 && tp.partition < n) offsets[tp.partition] = tp.offset;
   }
@@ -220,7 +219,8 @@ absl::Status KafkaSource::Seek(std::string_view position) {
   }
   auto pos = DecodeKafkaPosition(position);
   if (!pos.ok()) {
-    return absl::Status(pos.status().code(), Describe() + ": " + std::string(pos.status().message()));
+    return absl::Status(pos.status().code(),
+                        Describe() + ": " + std::string(pos.status().message()));
   }
   if (pos->topic != options_.topic) {
     return absl::InvalidArgumentError(Describe() + ": the checkpoint's position is for topic '" +
@@ -319,8 +319,8 @@ absl::StatusOr<PollState> KafkaSource::Poll(size_t max_records, std::vector<Sour
   for (int round = 0; round < 16 && kept.empty(); ++round) {
     ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), 0, batch_.data(), want);
     if (n < 0) {
-      return absl::InternalError(Describe() + ": consume: " +
-                                 kafka::ErrorText(rd_kafka_last_error()));
+      return absl::InternalError(Describe() +
+                                 ": consume: " + kafka::ErrorText(rd_kafka_last_error()));
     }
     if (n == 0) break;
     for (ssize_t i = 0; i < n; ++i) {
@@ -383,13 +383,13 @@ absl::StatusOr<PollState> KafkaSource::Poll(size_t max_records, std::vector<Sour
 }
 
 void RegisterKafkaSource(SourceRegistry* registry) {
-  registry->Register("kafka", [](const SourceParams& params)
-                                  -> absl::StatusOr<std::unique_ptr<Source>> {
-    VIGIL_ASSIGN_OR_RETURN(KafkaSourceOptions options, KafkaSourceOptionsFrom(params.spec));
-    VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<KafkaSource> source,
-                           KafkaSource::Open(std::move(options)));
-    return std::unique_ptr<Source>(std::move(source));
-  });
+  registry->Register(
+      "kafka", [](const SourceParams& params) -> absl::StatusOr<std::unique_ptr<Source>> {
+        VIGIL_ASSIGN_OR_RETURN(KafkaSourceOptions options, KafkaSourceOptionsFrom(params.spec));
+        VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<KafkaSource> source,
+                               KafkaSource::Open(std::move(options)));
+        return std::unique_ptr<Source>(std::move(source));
+      });
 }
 
 }  // namespace vigil::engine

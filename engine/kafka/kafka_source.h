@@ -107,7 +107,7 @@ class KafkaSource : public Source {
   std::vector<char> at_eof_;   // librdkafka reported the end since the last record
   bool assigned_ = false;
   std::vector<rd_kafka_message_t*> batch_;
-  std::vector<char> buffer_;  // values of the last Poll(), each followed by padding
+  std::vector<char> buffer_;   // values of the last Poll(), each followed by padding
   int last_logged_error_ = 0;  // a transient error is logged once until data flows again
 };
 

@@ -15,12 +15,10 @@ namespace {
 
 int Ms(Duration d) { return static_cast<int>(d.ms); }
 
-absl::StatusOr<kafka::HandlePtr> NewClient(rd_kafka_type_t type, const std::string& bootstrap,
-                                           kafka::ClientContext* ctx,
-                                           const std::vector<std::pair<std::string, std::string>>&
-                                               settings,
-                                           void (*dr)(rd_kafka_t*, const rd_kafka_message_t*,
-                                                      void*) = nullptr) {
+absl::StatusOr<kafka::HandlePtr> NewClient(
+    rd_kafka_type_t type, const std::string& bootstrap, kafka::ClientContext* ctx,
+    const std::vector<std::pair<std::string, std::string>>& settings,
+    void (*dr)(rd_kafka_t*, const rd_kafka_message_t*, void*) = nullptr) {
   kafka::ClientOptions options;
   options.brokers = bootstrap;
   VIGIL_ASSIGN_OR_RETURN(kafka::ConfPtr conf, kafka::MakeConf(options, ctx));
@@ -120,10 +118,9 @@ absl::Status Producer::Produce(const std::string& topic, int partition,
     rd_kafka_resp_err_t err = rd_kafka_producev(
         rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
         RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(key_data, key_size),
-        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key_data, key_size),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_HEADERS(hdrs),
+        RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();  // owns hdrs now
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_poll(rk_.get(), 100);
@@ -142,8 +139,8 @@ absl::Status Producer::Flush(Duration timeout) {
                                        FormatDuration(timeout));
   }
   if (failures_ > 0) {
-    return absl::InternalError(std::to_string(failures_) + " records not delivered: " +
-                               first_error_);
+    return absl::InternalError(std::to_string(failures_) +
+                               " records not delivered: " + first_error_);
   }
   return absl::OkStatus();
 }
@@ -203,12 +200,11 @@ absl::StatusOr<std::vector<ReadRecord>> ReadTopic(const std::string& bootstrap,
                                                   size_t min_records) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout.ms);
   kafka::ClientContext ctx;
-  VIGIL_ASSIGN_OR_RETURN(kafka::HandlePtr rk,
-                         NewClient(RD_KAFKA_CONSUMER, bootstrap, &ctx,
-                                   {{"group.id", "kafka-mock-reader"},
-                                    {"enable.auto.commit", "false"},
-                                    {"enable.partition.eof", "true"},
-                                    {"auto.offset.reset", "earliest"}}));
+  VIGIL_ASSIGN_OR_RETURN(kafka::HandlePtr rk, NewClient(RD_KAFKA_CONSUMER, bootstrap, &ctx,
+                                                        {{"group.id", "kafka-mock-reader"},
+                                                         {"enable.auto.commit", "false"},
+                                                         {"enable.partition.eof", "true"},
+                                                         {"auto.offset.reset", "earliest"}}));
   rd_kafka_poll_set_consumer(rk.get());
   VIGIL_ASSIGN_OR_RETURN(int n, PartitionCount(rk.get(), topic, timeout));
 
@@ -265,11 +261,11 @@ absl::StatusOr<std::vector<ReadRecord>> ReadTopic(const std::string& bootstrap,
       const char* name = nullptr;
       const void* value = nullptr;
       size_t size = 0;
-      for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) ==
-                         RD_KAFKA_RESP_ERR_NO_ERROR;
+      for (size_t i = 0;
+           rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
            ++i) {
-        r.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size)
-                                           : std::string());
+        r.headers.emplace_back(
+            name, value ? std::string(static_cast<const char*>(value), size) : std::string());
       }
     }
     if (m->partition >= 0 && m->partition < n) next[m->partition] = m->offset + 1;

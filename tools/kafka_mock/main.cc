@@ -127,9 +127,10 @@ int LoadAll(const std::string& bootstrap, const std::vector<LoadArg>& loads) {
 // `--consume TOPIC`: one JSON object per record on standard output.
 int Consume(const std::string& bootstrap, const std::string& topic, size_t count,
             double timeout_s) {
-  auto records = ReadTopic(bootstrap, topic, Duration(static_cast<int64_t>(timeout_s * 1000)),
-                           count);
-  if (!records.ok()) return Fail("--consume " + topic + ": " + std::string(records.status().message()));
+  auto records =
+      ReadTopic(bootstrap, topic, Duration(static_cast<int64_t>(timeout_s * 1000)), count);
+  if (!records.ok())
+    return Fail("--consume " + topic + ": " + std::string(records.status().message()));
   for (const ReadRecord& r : *records) {
     std::string line = "{\"partition\":" + std::to_string(r.partition) +
                        ",\"offset\":" + std::to_string(r.offset) +
@@ -170,8 +171,8 @@ int main(int argc, char** argv) {
   app.add_option("--topic", topic_args, "NAME=PARTITIONS: create a topic");
   app.add_option("--load", load_args,
                  "TOPIC=FILE.jsonl[:KEYFIELD]: produce the file's lines (keyed by KEYFIELD)");
-  auto* bootstrap_opt = app.add_option(
-      "--bootstrap", bootstrap, "HOST:PORT of a running cluster: client mode, no cluster");
+  auto* bootstrap_opt = app.add_option("--bootstrap", bootstrap,
+                                       "HOST:PORT of a running cluster: client mode, no cluster");
   auto* consume_opt =
       app.add_option("--consume", consume, "TOPIC: print its records as JSON lines, then exit")
           ->needs(bootstrap_opt);

@@ -34,11 +34,13 @@ Record MakeRecord(const std::string& id, const std::string& card) {
   r.kind = engine::RecordKind::kMatch;
   r.key = {{"card", Value::String(card)}};
   r.time = EventTime(1714564800000);
-  r.events = {{"a", {MakeEvent("{\"card\":\"" + card + "\",\"amount\":5}",
-                               {Value::String(card), Value::Int(5)}, 1714564799000, 3)}},
-              {"b", {MakeEvent("{\"card\":\"" + card + "\",\"amount\":900.5}",
-                               {Value::String(card), Value::Float(900.5)}, 1714564800000, 4),
-                     nullptr}}};
+  r.events = {{"a",
+               {MakeEvent("{\"card\":\"" + card + "\",\"amount\":5}",
+                          {Value::String(card), Value::Int(5)}, 1714564799000, 3)}},
+              {"b",
+               {MakeEvent("{\"card\":\"" + card + "\",\"amount\":900.5}",
+                          {Value::String(card), Value::Float(900.5)}, 1714564800000, 4),
+                nullptr}}};
   r.fields = {{"total", Value::Float(905.5)},
               {"n", Value::Int(2)},
               {"flag", Value::Bool(true)},

@@ -414,8 +414,7 @@ TEST(KafkaPositionTest, RoundTripsAndRejectsCorruptBytes) {
   for (size_t n = 0; n < bytes.size(); ++n) {
     EXPECT_FALSE(engine::DecodeKafkaPosition(bytes.substr(0, n)).ok()) << n;
   }
-  EXPECT_EQ(engine::DecodeKafkaPosition(bytes + "x").status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(engine::DecodeKafkaPosition(bytes + "x").status().code(), absl::StatusCode::kDataLoss);
   std::string v2 = bytes;
   v2[0] = 2;  // a version this build does not know
   EXPECT_EQ(engine::DecodeKafkaPosition(v2).status().code(), absl::StatusCode::kDataLoss);
