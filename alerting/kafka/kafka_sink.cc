@@ -66,7 +66,9 @@ absl::Status KafkaSink::Start() {
   client_ctx_.log = [this](std::string_view line) { Log(line); };
   client_ctx_.owner = this;
   VIGIL_ASSIGN_OR_RETURN(kafka::ConfPtr conf, kafka::MakeConf(options_.client, &client_ctx_));
-  const std::string pending = std::to_string(options_.max_pending);
+  // librdkafka's own count lags behind ours (a message leaves it after its delivery report
+  // returns), so its limit leaves room: the sink's max_pending is the one that applies.
+  const std::string pending = std::to_string(2 * options_.max_pending + 16);
   for (auto [key, value] : {
            std::pair<const char*, std::string>{"enable.idempotence", "true"},
            {"acks", "all"},
@@ -181,8 +183,7 @@ absl::Status KafkaSink::Write(const engine::Record& r) {
         RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(seq))), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      // librdkafka's byte limit: wait for deliveries (served by the delivery thread).
-      overflowed_.fetch_add(1, std::memory_order_relaxed);
+      // librdkafka's byte limit (1 GiB): wait for deliveries (served by the delivery thread).
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       continue;
     }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -418,6 +419,65 @@ TEST(KafkaPositionTest, RoundTripsAndRejectsCorruptBytes) {
   std::string v2 = bytes;
   v2[0] = 2;  // a version this build does not know
   EXPECT_EQ(engine::DecodeKafkaPosition(v2).status().code(), absl::StatusCode::kDataLoss);
+}
+
+// Errors injected into fetches need a cluster of their own.
+class KafkaSourceFailureTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto c = kafka_mock::MockCluster::Start(1);
+    ASSERT_TRUE(c.ok()) << c.status();
+    cluster_ = std::move(*c);
+    ASSERT_TRUE(cluster_->CreateTopic("txn", 1).ok());
+    auto p = kafka_mock::Producer::Open(cluster_->bootstrap());
+    ASSERT_TRUE(p.ok());
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE((*p)->Produce("txn", 0, std::nullopt, Value(0, i)).ok());
+    }
+    ASSERT_TRUE((*p)->Flush(Duration::Seconds(10)).ok());
+  }
+  engine::KafkaSourceOptions Options() {
+    engine::KafkaSourceOptions o;
+    o.client.brokers = cluster_->bootstrap();
+    o.topic = "txn";
+    o.log = [this](std::string_view line) {
+      std::lock_guard<std::mutex> lock(mu_);
+      logged_.emplace_back(line);
+    };
+    return o;
+  }
+  std::unique_ptr<kafka_mock::MockCluster> cluster_;
+  std::mutex mu_;
+  std::vector<std::string> logged_;
+};
+
+TEST_F(KafkaSourceFailureTest, TransientFetchErrorsAreRetried) {
+  rd_kafka_mock_push_request_errors(cluster_->raw(), 1 /* Fetch */, 2,
+                                    RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+  auto source = KafkaSource::Open(Options());
+  ASSERT_TRUE(source.ok()) << source.status();
+  std::vector<Got> got = ReadRecords(source->get(), 5);
+  ASSERT_EQ(got.size(), 5u);
+  CheckOrderedRun(got, 1);
+}
+
+TEST_F(KafkaSourceFailureTest, AForbiddenTopicStopsTheSource) {
+  rd_kafka_mock_push_request_errors(cluster_->raw(), 1 /* Fetch */, 1,
+                                    RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  auto source = KafkaSource::Open(Options());
+  ASSERT_TRUE(source.ok()) << source.status();
+  std::vector<engine::SourceRecord> out;
+  absl::Status error;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (error.ok() && std::chrono::steady_clock::now() < deadline) {
+    auto st = (*source)->Poll(10, &out);
+    if (!st.ok()) error = st.status();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(error.code(), absl::StatusCode::kUnavailable) << error;
+  EXPECT_NE(error.message().find("kafka source kafka://"), std::string::npos) << error;
+  EXPECT_NE(error.message().find("TOPIC_AUTHORIZATION_FAILED"), std::string::npos) << error;
 }
 
 }  // namespace
