@@ -17,7 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "alerting/kafka/kafka_sink.h"
 #include "alerting/sink_registry.h"
+#include "engine/kafka/kafka_source.h"
 #include "engine/launcher.h"
 #include "engine/metrics/metrics.h"
 #include "engine/source/source_registry.h"
@@ -143,9 +145,13 @@ int RunCommand(const RunOptions& opts) {
   };
 
   engine::SourceRegistry sources;
+  engine::RegisterKafkaSource(&sources);
   engine::Connectors connectors;
   connectors.sources = &sources;
-  connectors.sinks = alerting::MakeSink;
+  connectors.sinks = [](const cep::SinkDef& def, const engine::SinkContext& ctx) {
+    if (def.kind == "kafka") return alerting::MakeKafkaSink(def, ctx);
+    return alerting::MakeSink(def, ctx);
+  };
 
   InstallSignals();
   std::string pid_file;
