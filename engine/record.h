@@ -1,6 +1,6 @@
 #pragma once
-// Output records (language.md §8) as the engine produces them, and the Sink port that
-// alerting/ implements (file, stdout, webhook, Alertmanager, Kafka).
+// Output records (language.md §8) as the engine produces them. The Sink port that alerting/
+// implements is engine/sink/sink.h.
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,14 +33,9 @@ struct Record {
 // Renders a record as one JSON object (no trailing newline). Events are echoed as received.
 std::string RecordToJson(const Record& r);
 
-// Where records go. Called from one thread at a time per sink instance.
-class Sink {
- public:
-  virtual ~Sink() = default;
-  // Accepts one record. May buffer; errors are returned, never thrown.
-  virtual absl::Status Write(const Record& r) = 0;
-  // Makes everything written so far durable/delivered.
-  virtual absl::Status Flush() = 0;
-};
-
 }  // namespace vigil::engine
+
+// Transitional: code that used the Sink class once declared here still finds it (the port moved
+// to engine/sink/sink.h, which includes this header; the include guard makes the cycle benign).
+// Include engine/sink/sink.h directly in new code.
+#include "engine/sink/sink.h"  // IWYU pragma: export

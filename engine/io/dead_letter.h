@@ -3,12 +3,20 @@
 // line for every invalid event, and for late events of streams without `late to`:
 //   {"kind":"invalid","stream":"txn","reason":"line 3: ...","line":3,"input":"<the line>"}
 //   {"kind":"late","stream":"txn","time":1000,"watermark":4999,"line":9,"event":{...}}
-// Invalid UTF-8 in an echoed input line is replaced by U+FFFD so the output stays JSON.
+// and for output records a sink gave up on (after its last retry, a queue overflow, an
+// endpoint that rejected them):
+//   {"kind":"undeliverable","sink":"hook","reason":"webhook http://...: HTTP 500 after 6
+//    attempts","record":{...the record as engine::RecordToJson renders it...}}
+// Invalid UTF-8 in an echoed input line or a reason is replaced by U+FFFD so the output stays
+// JSON.
 //
-// Buffered; Flush() writes through. Thread-compatible.
+// Buffered; Flush() writes through. Thread-safe: every method may be called from any thread
+// (sinks dead-letter from their delivery threads while the job writes invalid events); a
+// mutex keeps each line whole.
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -16,6 +24,8 @@
 #include "core/status.h"
 
 namespace vigil::engine {
+
+struct Record;
 
 class DeadLetterWriter {
  public:
@@ -31,6 +41,10 @@ class DeadLetterWriter {
   absl::Status WriteInvalid(std::string_view stream, std::string_view reason, uint64_t line,
                             std::string_view input);
   absl::Status WriteLate(std::string_view stream, const Event& e, Watermark wm);
+  // A record the sink named `sink` gave up on, with the reason (which must not contain
+  // secrets: sinks redact header values before they get here).
+  absl::Status WriteUndeliverable(std::string_view sink, std::string_view reason,
+                                  const Record& r);
   absl::Status Flush();
 
   // A regular file: the job records its size at each checkpoint and a restore truncates it
@@ -38,14 +52,21 @@ class DeadLetterWriter {
   bool durable() const { return durable_; }
   const std::string& path() const { return path_; }
   // The file's size including everything written so far (after Flush or Sync).
-  uint64_t bytes() const { return bytes_; }
+  uint64_t bytes() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bytes_;
+  }
   // Flush, then fsync(2) the file (when durable and anything was written since the last
   // Sync). Errors: Internal with the path and strerror.
   absl::Status Sync();
 
  private:
   DeadLetterWriter(std::FILE* f, bool own, bool line_buffered, std::string path);
+  // Writes line_ and a newline. Caller holds mu_.
   absl::Status Put();
+  absl::Status FlushLocked();
+
+  mutable std::mutex mu_;  // guards everything below but the constant file_/own_/path_
 
   std::FILE* file_ = nullptr;
   bool own_ = false;

@@ -24,6 +24,10 @@ class JsonSink : public Sink {
     return absl::OkStatus();
   }
   absl::Status Flush() override { return absl::OkStatus(); }
+  absl::StatusOr<std::string> SnapshotState(uint64_t) override { return std::string(); }
+  absl::Status Restore(std::string_view) override { return absl::OkStatus(); }
+  absl::Status Close() override { return absl::OkStatus(); }
+  SinkStats stats() const override { return {}; }
   std::vector<std::string> lines;
 };
 
