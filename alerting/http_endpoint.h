@@ -10,6 +10,7 @@
 //
 // Each endpoint has its own thread, queue and retry state: a slow or dead URL holds back
 // nothing but its own queue (and, with overflow `block`, the writer once that queue is full).
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>

@@ -19,8 +19,8 @@ namespace vigil::alerting {
 
 class WebhookSink final : public engine::Sink {
  public:
-  // Starts the delivery thread. `options.urls` holds exactly one URL. ctx.now_ms, when set,
-  // replaces env.now_ms. Never fails today; StatusOr leaves room for checks.
+  // Starts the delivery thread. ctx.now_ms, when set, replaces env.now_ms.
+  // Errors: InvalidArgument unless `options.urls` holds exactly one URL.
   static absl::StatusOr<std::unique_ptr<WebhookSink>> Create(HttpSinkOptions options,
                                                              const engine::SinkContext& ctx,
                                                              DeliveryEnv env = DeliveryEnv::Real());
