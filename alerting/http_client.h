@@ -1,12 +1,22 @@
 #pragma once
 // HTTP for the network sinks: one POST of a body with headers and a timeout, answered by a
 // status code or a transport error. libcurl stays behind this header (alerting/http_client.cc).
+//
+// libcurl is loaded with dlopen when the first HttpClient is made, not linked: linking it
+// (and the ~28 libraries it pulls in: OpenSSL, LDAP, SSH, Kerberos, ...) added ~15 ms to every
+// start of `vigil` on an idle machine and 60 ms on a loaded one, also for `vigil check` and
+// runs without network sinks. The Debian package libcurl4 (a dependency of
+// libcurl4-openssl-dev, scripts/setup) provides libcurl.so.4.
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
+
 namespace vigil::alerting {
+
+inline constexpr char kLibcurlSoname[] = "libcurl.so.4";
 
 struct HttpRequest {
   std::string_view url;
@@ -39,6 +49,11 @@ class HttpTransport {
 // or SIGALRM.
 class HttpClient final : public HttpTransport {
  public:
+  // OK when libcurl can be loaded; otherwise Unavailable with the loader's message. Sinks
+  // check it at creation so that a missing libcurl is an error there, not a failed delivery.
+  static absl::Status Available();
+
+  // Without libcurl every request fails with Available()'s message as its error.
   HttpClient();
   ~HttpClient() override;
   HttpClient(const HttpClient&) = delete;

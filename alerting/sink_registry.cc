@@ -6,6 +6,7 @@
 
 #include "alerting/alertmanager_sink.h"
 #include "alerting/file_sink.h"
+#include "alerting/http_client.h"
 #include "alerting/http_options.h"
 #include "alerting/stdout_sink.h"
 #include "alerting/webhook_sink.h"
@@ -35,6 +36,7 @@ absl::StatusOr<std::unique_ptr<engine::Sink>> MakeStdout(const cep::SinkDef&,
 absl::StatusOr<std::unique_ptr<engine::Sink>> MakeWebhook(const cep::SinkDef& def,
                                                           const engine::SinkContext& ctx) {
   VIGIL_ASSIGN_OR_RETURN(HttpSinkOptions options, ReadHttpSinkOptions(def, ProcessEnv()));
+  VIGIL_RETURN_IF_ERROR(HttpClient::Available());
   VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<WebhookSink> sink,
                          WebhookSink::Create(std::move(options), ctx));
   return std::unique_ptr<engine::Sink>(std::move(sink));
@@ -43,6 +45,7 @@ absl::StatusOr<std::unique_ptr<engine::Sink>> MakeWebhook(const cep::SinkDef& de
 absl::StatusOr<std::unique_ptr<engine::Sink>> MakeAlertmanager(const cep::SinkDef& def,
                                                                const engine::SinkContext& ctx) {
   VIGIL_ASSIGN_OR_RETURN(HttpSinkOptions options, ReadHttpSinkOptions(def, ProcessEnv()));
+  VIGIL_RETURN_IF_ERROR(HttpClient::Available());
   VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<AlertmanagerSink> sink,
                          AlertmanagerSink::Create(std::move(options), ctx));
   return std::unique_ptr<engine::Sink>(std::move(sink));
