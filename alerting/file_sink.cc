@@ -52,8 +52,16 @@ absl::Status FileSink::Restore(std::string_view state) {
   }
   VIGIL_RETURN_IF_ERROR(writer_.Flush(/*sync=*/false));
   struct stat st;
-  if (::fstat(writer_.fd(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    return absl::OkStatus();  // a pipe or device: nothing to take back
+  if (::fstat(writer_.fd(), &st) != 0) {
+    return absl::UnavailableError("cannot stat output file '" + path_ +
+                                  "': " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) return absl::OkStatus();  // a pipe or device: nothing to take back
+  if (static_cast<uint64_t>(st.st_size) < bytes) {
+    // Someone cut the file since the checkpoint: records it held would be lost.
+    return absl::DataLossError("output file '" + path_ + "' has " + std::to_string(st.st_size) +
+                               " bytes, fewer than the " + std::to_string(bytes) +
+                               " its checkpoint recorded");
   }
   if (::ftruncate(writer_.fd(), static_cast<off_t>(bytes)) != 0) {
     return absl::InternalError("cannot truncate output '" + path_ + "' to " +

@@ -1,6 +1,7 @@
 #pragma once
 // The `file` sink (language.md §3) and the engine's `--output PATH`: records as JSON Lines
 // appended to a file.
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -45,7 +46,7 @@ class FileSink final : public engine::Sink {
   std::string path_;
   FdWriter writer_;
   uint64_t base_;  // the file's size when opened (or restored), before this sink's writes
-  uint64_t records_ = 0;
+  std::atomic<uint64_t> records_{0};  // stats() may be read from any thread
 };
 
 }  // namespace vigil::alerting

@@ -1,6 +1,7 @@
 #pragma once
 // The `stdout` sink (language.md §3) and the engine's default output: records as JSON Lines on
 // standard output.
+#include <atomic>
 #include <memory>
 
 #include "alerting/fd_writer.h"
@@ -30,7 +31,7 @@ class StdoutSink final : public engine::Sink {
 
  private:
   FdWriter writer_;
-  uint64_t records_ = 0;
+  std::atomic<uint64_t> records_{0};  // stats() may be read from any thread
 };
 
 }  // namespace vigil::alerting

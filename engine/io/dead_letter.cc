@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "engine/record.h"
 #include "simdjson.h"
 
 namespace vigil::engine {
@@ -85,7 +86,8 @@ absl::StatusOr<std::unique_ptr<DeadLetterWriter>> DeadLetterWriter::Open(const s
 }
 
 absl::Status DeadLetterWriter::Sync() {
-  VIGIL_RETURN_IF_ERROR(Flush());
+  std::lock_guard<std::mutex> lock(mu_);
+  VIGIL_RETURN_IF_ERROR(FlushLocked());
   if (!durable_ || bytes_ == synced_) return absl::OkStatus();
   if (::fsync(::fileno(file_)) != 0) {
     return absl::InternalError(
@@ -96,8 +98,9 @@ absl::Status DeadLetterWriter::Sync() {
 }
 
 absl::Status DeadLetterWriter::TruncateTo(uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
   if (!durable_) return absl::OkStatus();
-  VIGIL_RETURN_IF_ERROR(Flush());
+  VIGIL_RETURN_IF_ERROR(FlushLocked());
   if (::ftruncate(::fileno(file_), static_cast<off_t>(bytes)) != 0) {
     return absl::InternalError(
         absl::StrCat("cannot truncate dead-letter output '", path_, "': ", std::strerror(errno)));
@@ -145,6 +148,7 @@ void AppendOrigin(const RecordOrigin& o, std::string* out) {
 
 absl::Status DeadLetterWriter::WriteInvalid(std::string_view stream, std::string_view reason,
                                             const RecordOrigin& origin, std::string_view input) {
+  std::lock_guard<std::mutex> lock(mu_);
   line_.assign("{\"kind\":\"invalid\",\"stream\":");
   AppendJsonString(stream, &line_);
   line_.append(",\"reason\":");
@@ -158,6 +162,7 @@ absl::Status DeadLetterWriter::WriteInvalid(std::string_view stream, std::string
 
 absl::Status DeadLetterWriter::WriteLate(std::string_view stream, const Event& e, Watermark wm,
                                          const RecordOrigin& origin) {
+  std::lock_guard<std::mutex> lock(mu_);
   line_.assign("{\"kind\":\"late\",\"stream\":");
   AppendJsonString(stream, &line_);
   absl::StrAppend(&line_, ",\"time\":", e.time.ms, ",\"watermark\":", wm.ms);
@@ -168,7 +173,27 @@ absl::Status DeadLetterWriter::WriteLate(std::string_view stream, const Event& e
   return Put();
 }
 
+absl::Status DeadLetterWriter::WriteUndeliverable(std::string_view sink,
+                                                  std::string_view reason, const Record& r) {
+  // Rendered before taking the lock: a large record does not hold up other writers.
+  std::string record = RecordToJson(r);
+  std::lock_guard<std::mutex> lock(mu_);
+  line_.assign("{\"kind\":\"undeliverable\",\"sink\":");
+  AppendJsonStringSanitized(sink, &line_);
+  line_.append(",\"reason\":");
+  AppendJsonStringSanitized(reason, &line_);
+  line_.append(",\"record\":");
+  line_.append(record);
+  line_.push_back('}');
+  return Put();
+}
+
 absl::Status DeadLetterWriter::Flush() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return FlushLocked();
+}
+
+absl::Status DeadLetterWriter::FlushLocked() {
   if (file_ != nullptr && std::fflush(file_) != 0) {
     return absl::InternalError(
         absl::StrCat("cannot write dead-letter output '", path_, "': ", std::strerror(errno)));

@@ -5,12 +5,20 @@
 //   {"kind":"late","stream":"txn","time":1000,"watermark":4999,"line":9,"event":{...}}
 // Records read from Kafka name their origin as "topic":"txn","partition":2,"offset":1234
 // instead of "line".
-// Invalid UTF-8 in an echoed input line is replaced by U+FFFD so the output stays JSON.
+// and for output records a sink gave up on (after its last retry, a queue overflow, an
+// endpoint that rejected them):
+//   {"kind":"undeliverable","sink":"hook","reason":"webhook http://...: HTTP 500 after 6
+//    attempts","record":{...the record as engine::RecordToJson renders it...}}
+// Invalid UTF-8 in an echoed input line or a reason is replaced by U+FFFD so the output stays
+// JSON.
 //
-// Buffered; Flush() writes through. Thread-compatible.
+// Buffered; Flush() writes through. Thread-safe: every method may be called from any thread
+// (sinks dead-letter from their delivery threads while the job writes invalid events); a
+// mutex keeps each line whole.
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -19,6 +27,8 @@
 #include "engine/source/source.h"
 
 namespace vigil::engine {
+
+struct Record;
 
 class DeadLetterWriter {
  public:
@@ -35,6 +45,10 @@ class DeadLetterWriter {
                             const RecordOrigin& origin, std::string_view input);
   absl::Status WriteLate(std::string_view stream, const Event& e, Watermark wm,
                          const RecordOrigin& origin);
+  // A record the sink named `sink` gave up on, with the reason (which must not contain
+  // secrets: sinks redact header values before they get here).
+  absl::Status WriteUndeliverable(std::string_view sink, std::string_view reason,
+                                  const Record& r);
   absl::Status Flush();
 
   // A regular file: the job records its size at each checkpoint and a restore truncates it
@@ -42,7 +56,10 @@ class DeadLetterWriter {
   bool durable() const { return durable_; }
   const std::string& path() const { return path_; }
   // The file's size including everything written so far (after Flush or Sync).
-  uint64_t bytes() const { return bytes_; }
+  uint64_t bytes() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bytes_;
+  }
   // Flush, then fsync(2) the file (when durable and anything was written since the last
   // Sync). Errors: Internal with the path and strerror.
   absl::Status Sync();
@@ -52,7 +69,11 @@ class DeadLetterWriter {
 
  private:
   DeadLetterWriter(std::FILE* f, bool own, bool line_buffered, std::string path);
+  // Writes line_ and a newline. Caller holds mu_.
   absl::Status Put();
+  absl::Status FlushLocked();
+
+  mutable std::mutex mu_;  // guards everything below but the constant file_/own_/path_
 
   std::FILE* file_ = nullptr;
   bool own_ = false;

@@ -39,6 +39,17 @@ prometheus::Histogram::BucketBoundaries CheckpointBuckets() {
   return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
 }
 
+// Sink deliveries: from a millisecond on the local machine to minutes of retries.
+prometheus::Histogram::BucketBoundaries DeliveryBuckets() {
+  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
+}
+
+// One series of a labelled histogram: the prometheus-cpp histogram and our handle to it.
+struct HistogramSeries {
+  prometheus::Histogram h{DeliveryBuckets()};
+  Histogram handle{&h};
+};
+
 int64_t SystemNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -88,6 +99,16 @@ MetricFamily Collect(const Labeled<Handle>& l, MetricType type) {
   MetricFamily f = NewFamily(l.name, l.help, type);
   for (const auto& [value, handle] : l.series) {
     ClientMetric m = Value(*handle);
+    m.label.push_back({l.label, value});
+    f.metric.push_back(std::move(m));
+  }
+  return f;
+}
+
+MetricFamily Collect(const Labeled<HistogramSeries>& l) {
+  MetricFamily f = NewFamily(l.name, l.help, MetricType::Histogram);
+  for (const auto& [value, series] : l.series) {
+    ClientMetric m = series->h.Collect();
     m.label.push_back({l.label, value});
     f.metric.push_back(std::move(m));
   }
@@ -228,6 +249,13 @@ struct Metrics::Impl : public prometheus::Collectable {
                                    MetricType::Counter, checkpoint_failures));
     out.push_back(metrics::Collect(sink_records, MetricType::Counter));
     out.push_back(metrics::Collect(sink_errors, MetricType::Counter));
+    out.push_back(metrics::Collect(sink_sent, MetricType::Counter));
+    out.push_back(metrics::Collect(sink_failed, MetricType::Counter));
+    out.push_back(metrics::Collect(sink_retried, MetricType::Counter));
+    out.push_back(metrics::Collect(sink_dead_lettered, MetricType::Counter));
+    out.push_back(metrics::Collect(sink_overflowed, MetricType::Counter));
+    out.push_back(metrics::Collect(sink_queue_depth, MetricType::Gauge));
+    out.push_back(metrics::Collect(sink_latency));
     MetricFamily build = NewFamily(
         "vigil_build_info", "Always 1; the label gives the Vigil version", MetricType::Gauge);
     ClientMetric one;
@@ -271,6 +299,23 @@ struct Metrics::Impl : public prometheus::Collectable {
                              "queue"};
   Labeled<Counter> sink_records{"vigil_sink_records_total", "Records written, per sink", "sink"};
   Labeled<Counter> sink_errors{"vigil_sink_errors_total", "Failed record writes, per sink", "sink"};
+  Labeled<Counter> sink_sent{"vigil_sink_sent_total",
+                             "Records delivered (acknowledged by the receiver), per sink", "sink"};
+  Labeled<Counter> sink_failed{"vigil_sink_send_failures_total",
+                               "Delivery attempts that failed, per record, per sink", "sink"};
+  Labeled<Counter> sink_retried{"vigil_sink_retries_total", "Delivery retries, per record, per sink",
+                                "sink"};
+  Labeled<Counter> sink_dead_lettered{
+      "vigil_sink_dead_lettered_total",
+      "Records given up on and sent to the dead-letter output, per sink", "sink"};
+  Labeled<Counter> sink_overflowed{"vigil_sink_overflows_total",
+                                   "Records that met a full delivery queue, per sink", "sink"};
+  Labeled<Gauge> sink_queue_depth{"vigil_sink_queue_depth",
+                                  "Records waiting for delivery or in flight, per sink", "sink"};
+  Labeled<HistogramSeries> sink_latency{
+      "vigil_sink_delivery_latency_seconds",
+      "Time from a record's arrival at the sink to its acknowledgement, in seconds, per sink",
+      "sink"};
   Gauge state_size;
   Gauge checkpoint_size;
   Counter checkpoints;
@@ -373,6 +418,18 @@ Counter* Metrics::SinkRecords(std::string_view sink) {
   return impl_->Get(impl_->sink_records, sink);
 }
 Counter* Metrics::SinkErrors(std::string_view sink) { return impl_->Get(impl_->sink_errors, sink); }
+
+SinkDeliveryMetrics Metrics::SinkDelivery(std::string_view sink) {
+  SinkDeliveryMetrics m;
+  m.sent = impl_->Get(impl_->sink_sent, sink);
+  m.failed = impl_->Get(impl_->sink_failed, sink);
+  m.retried = impl_->Get(impl_->sink_retried, sink);
+  m.dead_lettered = impl_->Get(impl_->sink_dead_lettered, sink);
+  m.overflowed = impl_->Get(impl_->sink_overflowed, sink);
+  m.queue_depth = impl_->Get(impl_->sink_queue_depth, sink);
+  m.latency = &impl_->Get(impl_->sink_latency, sink)->handle;
+  return m;
+}
 
 absl::Status Metrics::Serve(std::string_view host_port) {
   VIGIL_RETURN_IF_ERROR(CheckHostPort(host_port));

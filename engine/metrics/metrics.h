@@ -93,6 +93,18 @@ class WatermarkLag {
   std::atomic<int64_t> ms_{std::numeric_limits<int64_t>::min()};
 };
 
+// The delivery figures of one network sink (webhook, alertmanager, kafka), all labelled
+// {sink="NAME"}; see README.md. Sinks update them from their delivery threads.
+struct SinkDeliveryMetrics {
+  Counter* sent = nullptr;           // vigil_sink_sent_total: records acknowledged
+  Counter* failed = nullptr;         // vigil_sink_send_failures_total: failed attempts
+  Counter* retried = nullptr;        // vigil_sink_retries_total: retries made
+  Counter* dead_lettered = nullptr;  // vigil_sink_dead_lettered_total: records given up on
+  Counter* overflowed = nullptr;     // vigil_sink_overflows_total: records that met a full queue
+  Gauge* queue_depth = nullptr;      // vigil_sink_queue_depth: records waiting (or in flight)
+  Histogram* latency = nullptr;      // vigil_sink_delivery_latency_seconds: Write to ack
+};
+
 struct MetricsOptions {
   // Exported as vigil_build_info{version="..."} 1.
   std::string version = "dev";
@@ -141,6 +153,9 @@ class Metrics {
   // vigil_sink_records_total{sink}, vigil_sink_errors_total{sink}.
   Counter* SinkRecords(std::string_view sink);
   Counter* SinkErrors(std::string_view sink);
+
+  // The per-sink delivery block (every handle non-null; the same handles for the same name).
+  SinkDeliveryMetrics SinkDelivery(std::string_view sink);
 
   // Serves GET /metrics on `host_port` ("HOST:PORT", as given to --metrics) until this object
   // is destroyed. HOST is an IPv4 address, a bracketed IPv6 address ("[::1]:9090") or a host
