@@ -160,10 +160,18 @@ absl::StatusOr<JobStats> Launch(const RunSpec& spec, const Connectors& connector
         .count();
   };
   base_ctx.log = spec.log;
+  DeadLetterWriter* dl = dead_letter.get();
   base_ctx.metrics = spec.metrics;
   auto make = [&](const cep::SinkDef& def) -> absl::StatusOr<std::unique_ptr<Sink>> {
     SinkContext ctx = base_ctx;
     ctx.name = def.name;
+    // A sink that gives up on a record hands it here; if even the dead-letter output fails,
+    // say so (the record is in no output then).
+    ctx.dead_letter = [dl, name = def.name, log = spec.log](const Record& r,
+                                                           std::string_view reason) {
+      absl::Status st = dl->WriteUndeliverable(name, reason, r);
+      if (!st.ok() && log) log("error: dead-letter output: " + std::string(st.message()));
+    };
     auto sink = connectors.sinks(def, ctx);
     if (!sink.ok()) {
       return absl::Status(sink.status().code(),

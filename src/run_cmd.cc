@@ -148,10 +148,8 @@ int RunCommand(const RunOptions& opts) {
   engine::RegisterKafkaSource(&sources);
   engine::Connectors connectors;
   connectors.sources = &sources;
-  connectors.sinks = [](const cep::SinkDef& def, const engine::SinkContext& ctx) {
-    if (def.kind == "kafka") return alerting::MakeKafkaSink(def, ctx);
-    return alerting::MakeSink(def, ctx);
-  };
+  alerting::SinkRegistry::Default().Register("kafka", alerting::MakeKafkaSink);
+  connectors.sinks = alerting::MakeSink;
 
   InstallSignals();
   std::string pid_file;

@@ -56,10 +56,11 @@ if [[ "$TARGET" == "decoder" ]]; then
   SEEDS="$ROOT/tests/fuzz/decoder_corpus"
   RUN_FLAGS=(-max_len=4096 -dict="$ROOT/tests/fuzz/decoder.dict")
 elif [[ "${VIGIL_FUZZ_COMPILE:-0}" == "1" ]]; then
-  # The whole front end and what it links: rules, cep/expr (the front end's output IR), core.
+  # The whole front end and what it links: rules, cep/expr (the front end's output IR),
+  # cep/connectors (the option catalogue the binder checks against), core.
   FLAGS+=(-DVIGIL_FUZZ_COMPILE)
   mapfile -t SRCS < <(printf '%s\n' "$ROOT/tests/fuzz/parser_fuzz.cc";
-                      find "$ROOT/rules" "$ROOT/cep/expr" "$ROOT/core" -name '*.cc' | sort)
+                      find "$ROOT/rules" "$ROOT/cep/expr" "$ROOT/cep/connectors" "$ROOT/core" -name '*.cc' | sort)
   LIBS+=($(pkg-config --libs re2) -lfmt -labsl_status -labsl_statusor -labsl_strings
          -labsl_str_format_internal -labsl_hash -labsl_raw_hash_set -labsl_city
          -labsl_low_level_hash)

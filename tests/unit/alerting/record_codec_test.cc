@@ -79,7 +79,7 @@ TEST(DeadLetterUndeliverable, ConcurrentWritersKeepLinesWhole) {
       const Record r = testing::MakeRecord("000000000000000" + std::to_string(t));
       for (int i = 0; i < kPerThread; ++i) {
         if (t == 0) {
-          ASSERT_TRUE(w.WriteInvalid("txn", "bad", i, "{").ok());
+          ASSERT_TRUE(w.WriteInvalid("txn", "bad", engine::RecordOrigin{{}, -1, static_cast<uint64_t>(i)}, "{").ok());
         } else {
           ASSERT_TRUE(w.WriteUndeliverable("hook", "reason " + std::to_string(i), r).ok());
         }

@@ -359,16 +359,16 @@ TEST(SinkRegistry, FileAndStdout) {
   ASSERT_TRUE((*sink)->Flush().ok());
   EXPECT_EQ(ReadFile(path), engine::RecordToJson(MatchRecord()) + "\n");
 
-  auto out = MakeSink(cep::SinkDef{"console", "stdout", {}}, {}, {});
+  auto out = MakeSink(cep::SinkDef{"console", "stdout", {}}, {});
   ASSERT_TRUE(out.ok());
   EXPECT_NE(*out, nullptr);
   EXPECT_NE(MakeStdoutSink(), nullptr);
 }
 
 TEST(SinkRegistry, Errors) {
-  auto no_path = MakeSink(cep::SinkDef{"audit", "file", {}}, {}, {});
+  auto no_path = MakeSink(cep::SinkDef{"audit", "file", {}}, {});
   EXPECT_EQ(no_path.status().code(), absl::StatusCode::kInvalidArgument);
-  auto bad_path = MakeSink(cep::SinkDef{"audit", "file", {{"path", Value::Int(3)}}}, {}, {});
+  auto bad_path = MakeSink(cep::SinkDef{"audit", "file", {{"path", Value::Int(3)}}}, {});
   EXPECT_EQ(bad_path.status().code(), absl::StatusCode::kInvalidArgument);
   // kafka is in the language but not in this build's registry.
   auto kafka = MakeSink(cep::SinkDef{"x", "kafka", {{"brokers", Value::String("b:9092")}}}, {});
