@@ -17,8 +17,13 @@
 // restart resumes from that checkpoint). Savepoint (JobOptions::savepoint_request set, e.g. by
 // SIGUSR1): the next checkpoint is also written as a portable savepoint into savepoint_dir.
 //
+// Live operation (the admin API, the dashboard): Status(), Firing() and rules() read snapshots;
+// Deploy() switches the job to new rules at a barrier (no restart, no lost or doubled
+// output); Inspect() asks the worker owning a key; Savepoint() writes one now.
+//
 // Thread-safety: Create, Restore, Run and stats() must be called from one thread; Run() runs
-// the other threads internally and joins them before returning.
+// the other threads internally and joins them before returning. Status, Firing, rules,
+// Deploy, Inspect and Savepoint may be called from any thread at any time.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -32,6 +37,7 @@
 #include "engine/operator/operator.h"
 #include "engine/runtime/input_stage.h"
 #include "engine/runtime/output_stage.h"
+#include "engine/runtime/status_board.h"
 #include "engine/runtime/stream_router.h"
 #include "engine/runtime/topology.h"
 #include "engine/source/source.h"
@@ -49,6 +55,12 @@ using JobInput = runtime::SourceInput;
 // The job's outputs (sinks by index, the default output, the dead-letter writer).
 using JobOutputs = runtime::JobOutputs;
 using StreamStats = runtime::StreamStats;
+
+// A sink opened for a deploy (owned by whoever opened it; it must outlive the job).
+struct OpenedSink {
+  Sink* sink = nullptr;
+  bool flush_when_idle = true;  // see JobOutputs::flush_when_idle
+};
 
 struct JobOptions {
   size_t max_partial_matches = 0;  // per rule and key; 0 = unlimited
@@ -76,6 +88,11 @@ struct JobOptions {
   std::atomic<bool>* savepoint_request = nullptr;  // set asynchronously; the job clears it
 
   metrics::Metrics* metrics = nullptr;  // not owned; null = no metrics
+  // Deploys: opens a sink the new rules declare that the job does not have yet. Without it,
+  // a deploy that needs a new sink is refused.
+  std::function<absl::StatusOr<OpenedSink>(const cep::SinkDef&)> open_sink;
+  // Sees every record the job writes, on its output thread (the dashboard's tap). Optional.
+  std::function<void(const Record&)> record_observer;
   // Progress lines for standard error ("restored checkpoint 3", warnings); may be empty.
   std::function<void(std::string_view)> log;
 };
@@ -96,6 +113,31 @@ struct JobStats {
   uint64_t late() const;
   uint64_t matches() const;
   uint64_t timeouts() const;
+};
+
+// What the job shows about itself now (Job::Status).
+struct JobSnapshot {
+  int64_t started_unix_ms = 0;
+  int parallelism = 0;
+  std::vector<StreamSnapshot> streams;  // of the streams with inputs
+  std::vector<RuleSnapshot> rules;      // running rules, in rule-set order
+  struct SinkInfo {
+    std::string name;
+    std::string kind;
+    SinkStats stats;
+  };
+  std::vector<SinkInfo> sinks;  // the default output ("output") first
+  CheckpointSnapshot checkpoint;
+};
+
+// What a deploy did (Job::Deploy), by rule name.
+struct DeployOutcome {
+  std::vector<std::string> unchanged;  // kept their state
+  std::vector<std::string> changed;    // state dropped, start fresh
+  std::vector<std::string> added;
+  std::vector<std::string> removed;    // state dropped
+  std::vector<std::string> not_run;    // their stream has no input in this job
+  uint64_t barrier_id = 0;
 };
 
 class Job {
@@ -125,6 +167,35 @@ class Job {
 
   // After Run() returned (or before it started).
   JobStats stats() const;
+
+  JobSnapshot Status() const;
+  // The alerts firing now (newest first, at most `limit`) and how many there are.
+  std::pair<std::vector<FiringSnapshot>, uint64_t> Firing(size_t limit) const;
+  // The rules running now (the last deployed ones).
+  std::shared_ptr<const cep::RuleSet> rules() const;
+
+  // Switches to `rules` (compiled from `files`, which checkpoints store so that a restart runs
+  // them) at a barrier: unchanged rules (same definition) keep their state, changed and
+  // removed ones drop it, new ones start empty; new sinks are opened (options.open_sink),
+  // sinks no longer used are closed. Records before the barrier come from the old rules,
+  // records after it from the new: nothing is lost or doubled. Waits until the new rules are
+  // in place. Errors (nothing changed): FailedPrecondition when the streams differ from the
+  // running ones (streams cannot change without a restart) or a new sink cannot be opened;
+  // InvalidArgument when a rule cannot run (its pattern does not compile); Unavailable when
+  // the job is ending; DeadlineExceeded when the barrier could not be cut in time.
+  absl::StatusOr<DeployOutcome> Deploy(std::shared_ptr<const cep::RuleSet> rules,
+                                       std::vector<std::pair<std::string, std::string>> files,
+                                       int64_t timeout_ms);
+  // The state of one key of a running rule, answered by the worker that owns the key in order
+  // with its events (nullopt: the rule holds nothing for it). `key`: the partition values in
+  // `partition by` order, typed as the stream declares them. Errors: InvalidArgument (unknown
+  // rule, wrong number of values), Unavailable, DeadlineExceeded.
+  absl::StatusOr<std::optional<KeyInspection>> Inspect(const std::string& rule,
+                                                       const std::vector<Value>& key,
+                                                       int64_t timeout_ms);
+  // Writes a savepoint now and returns its path. Errors: FailedPrecondition without a state
+  // backend or savepoint directory; the checkpoint's error; DeadlineExceeded.
+  absl::StatusOr<std::string> Savepoint(int64_t timeout_ms);
 
  private:
   struct Impl;

@@ -205,6 +205,7 @@ absl::StatusOr<JobStats> Launch(const RunSpec& spec, const Connectors& connector
   // outlive runs.
   if (!restored && default_def.kind == "file") VIGIL_RETURN_IF_ERROR(default_output->Restore("0"));
   outputs.default_output = default_output.get();
+  outputs.default_output_kind = default_def.kind;
 
   // Sources.
   bool live = spec.follow;

@@ -21,11 +21,16 @@
 //
 // Thread-compatible: one instance per worker and rule; never shared between threads.
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/event.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "core/value.h"
 
 namespace vigil::engine {
 
@@ -49,6 +54,17 @@ struct OperatorStats {
   uint64_t state_bytes = 0;  // approximate
 };
 
+// What an operator holds for one key (the admin API's `alerts --key`).
+struct KeyInspection {
+  struct PartialMatch {
+    EventTime started;  // event time of its first event
+    std::vector<std::pair<std::string, uint64_t>> bound;  // variable -> events bound so far
+  };
+  std::vector<PartialMatch> partial_matches;  // pattern rules
+  bool firing = false;                         // `when` rules
+  std::optional<EventTime> firing_since;
+};
+
 class RuleOperator {
  public:
   virtual ~RuleOperator() = default;
@@ -63,6 +79,11 @@ class RuleOperator {
   virtual absl::Status Restore(uint16_t key_group, std::string_view key,
                                std::string_view value) = 0;
   virtual OperatorStats stats() const = 0;
+  // The state of the key with these partition values (in `partition by` order), or nullopt
+  // when the operator holds nothing for it (or cannot tell). Called on the operator's thread.
+  virtual std::optional<KeyInspection> Inspect(const std::vector<Value>& key) const {
+    return std::nullopt;
+  }
 };
 
 }  // namespace vigil::engine

@@ -17,8 +17,14 @@ constexpr uint32_t kRouterStateVersion = 2;
 }
 
 CheckpointCoordinator::CheckpointCoordinator(Options options, Stages stages,
-                                             metrics::Metrics* metrics, FailureLatch* failure)
-    : options_(std::move(options)), stages_(std::move(stages)), failure_(failure) {
+                                             metrics::Metrics* metrics, StatusBoard* board,
+                                             FailureLatch* failure)
+    : options_(std::move(options)), stages_(std::move(stages)), board_(board), failure_(failure) {
+  if (board_ != nullptr) {
+    CheckpointSnapshot c;
+    c.enabled = enabled();
+    board_->PublishCheckpoint(c);
+  }
   if (metrics != nullptr) {
     m_size_ = metrics->CheckpointSizeBytes();
     m_state_size_ = metrics->StateSizeBytes();
@@ -59,14 +65,27 @@ absl::Status CheckpointCoordinator::MaybeCheckpoint(bool final) {
   if (!due && !sp && !final) return absl::OkStatus();
   if (in_flight()) {
     if (!final) return absl::OkStatus();
-    while (in_flight()) {
-      if (failure_->failed()) return failure_->ErrorOr("stopped");
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    VIGIL_RETURN_IF_ERROR(WaitForInFlight());
   }
   if (sp) options_.savepoint_request->store(false);
   VIGIL_RETURN_IF_ERROR(InjectBarrier(sp, final));
   next_due_ms_ = SteadyMs() + options_.interval_ms;
+  return absl::OkStatus();
+}
+
+absl::Status CheckpointCoordinator::WaitForInFlight() {
+  while (in_flight()) {
+    if (failure_->failed()) return failure_->ErrorOr("stopped");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckpointCoordinator::InjectReconfiguration(
+    std::shared_ptr<const Reconfiguration> rc) {
+  if (enabled()) VIGIL_RETURN_IF_ERROR(WaitForInFlight());
+  VIGIL_RETURN_IF_ERROR(InjectBarrier(/*savepoint=*/false, /*final=*/false, std::move(rc)));
+  if (enabled()) next_due_ms_ = SteadyMs() + options_.interval_ms;
   return absl::OkStatus();
 }
 
@@ -75,7 +94,7 @@ std::string CheckpointCoordinator::EncodeRouterState() const {
   enc.U32(kRouterStateVersion);
   stages_.router->Encode(&enc);
   const Topology& t = *stages_.topology;
-  uint64_t nrules = 0;
+  uint64_t nrules = 0;  // (the rules running after the barrier)
   for (size_t r = 0; r < t.rule_count(); ++r) nrules += t.runs(r) ? 1 : 0;
   enc.U64(nrules);
   for (size_t r = 0; r < t.rule_count(); ++r) {
@@ -86,13 +105,25 @@ std::string CheckpointCoordinator::EncodeRouterState() const {
   return std::move(enc.buffer());
 }
 
-absl::Status CheckpointCoordinator::InjectBarrier(bool savepoint, bool final) {
+absl::Status CheckpointCoordinator::InjectBarrier(bool savepoint, bool final,
+                                                  std::shared_ptr<const Reconfiguration> rc) {
   VIGIL_RETURN_IF_ERROR(stages_.decode->Drain());
   auto info = std::make_shared<BarrierInfo>();
   info->id = next_id_++;
+  info->checkpoint = enabled();
   info->savepoint = savepoint;
   info->final = final;
   info->started_ms = SteadyMs();
+  if (rc) {
+    // From this barrier on the router routes by the new rules; the checkpoint it cuts (with a
+    // backend) is of the state right after the switch: the new rules, unchanged rules' state,
+    // and the deployed files, so that a restart runs what was deployed.
+    info->reconfig = rc;
+    stages_.topology = rc->topology;
+    stages_.router->SetTopology(rc->topology);
+    deployed_files_ = rc->files;
+    if (board_ != nullptr) board_->ResetRules(rc->topology->version(), rc->topology->rule_count());
+  }
   if (savepoint) {
     info->savepoint_path = options_.savepoint_dir + "/savepoint-" + std::to_string(info->id);
   }
@@ -105,7 +136,11 @@ absl::Status CheckpointCoordinator::InjectBarrier(bool savepoint, bool final) {
     if (s) meta.watermarks.push_back({s->def->name, s->tracker.current()});
   }
   meta.extra = EncodeRouterState();
-  started_id_ = info->id;
+  meta.rules = deployed_files_;
+  if (info->checkpoint) {
+    started_id_ = info->id;
+    if (board_ != nullptr) board_->SetCheckpointInFlight(true);
+  }
   std::shared_ptr<const BarrierInfo> shared = info;
   Exchange& ex = *stages_.exchange;
   for (int w = 0; w < ex.parallelism(); ++w) {
@@ -170,9 +205,12 @@ void CheckpointCoordinator::Commit(const PendingCommit& c) {
           Log("warning: savepoint " + info.savepoint_path + " failed: " +
               std::string(sp.message()));
         }
+        FinishSavepoint(info.id, sp.ok() ? absl::StatusOr<std::string>(info.savepoint_path)
+                                         : absl::StatusOr<std::string>(sp));
       }
     }
   }
+  if (!st.ok() && info.savepoint) FinishSavepoint(info.id, st);
   if (!st.ok()) {
     ++failures_;
     if (m_failures_ != nullptr) m_failures_->Inc();
@@ -187,7 +225,45 @@ void CheckpointCoordinator::Commit(const PendingCommit& c) {
     }
     stages_.output->CheckpointCommitted(info.id);
   }
+  if (board_ != nullptr) {
+    CheckpointSnapshot snap;
+    snap.enabled = true;
+    snap.completed = checkpoints_;
+    snap.failures = failures_;
+    if (st.ok()) {
+      last_ok_id_ = info.id;
+      last_ok_unix_ms_ = WallMs();
+      last_ok_duration_ms_ = SteadyMs() - info.started_ms;
+    }
+    snap.last_id = last_ok_id_;
+    snap.last_unix_ms = last_ok_unix_ms_;
+    snap.last_duration_ms = last_ok_duration_ms_;
+    board_->PublishCheckpoint(snap);
+  }
   finished_id_.store(info.id, std::memory_order_release);
+}
+
+void CheckpointCoordinator::FinishSavepoint(uint64_t id, absl::StatusOr<std::string> result) {
+  {
+    std::lock_guard<std::mutex> lock(savepoint_mu_);
+    savepoint_id_ = id;
+    savepoint_result_ = std::move(result);
+  }
+  savepoint_cv_.notify_all();
+}
+
+uint64_t CheckpointCoordinator::last_savepoint_id() const {
+  std::lock_guard<std::mutex> lock(savepoint_mu_);
+  return savepoint_id_;
+}
+
+absl::StatusOr<std::string> CheckpointCoordinator::AwaitSavepoint(uint64_t after_id,
+                                                                  int64_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(savepoint_mu_);
+  bool done = savepoint_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                                     [&] { return savepoint_id_ > after_id; });
+  if (!done) return absl::DeadlineExceededError("no savepoint was written in time");
+  return savepoint_result_;
 }
 
 absl::Status CheckpointCoordinator::Restore(const state::CheckpointMeta& meta) {
@@ -227,6 +303,7 @@ absl::Status CheckpointCoordinator::Restore(const state::CheckpointMeta& meta) {
       options_.restore_backend != nullptr ? options_.restore_backend : options_.backend;
   if (backend != nullptr) VIGIL_RETURN_IF_ERROR(RestoreKeyedState(backend, old_ids));
   if (enabled()) next_id_ = std::max(next_id_, meta.checkpoint_id + 1);
+  deployed_files_ = meta.rules;
   return absl::OkStatus();
 }
 

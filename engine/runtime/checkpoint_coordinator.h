@@ -38,6 +38,7 @@
 #include "engine/runtime/failure.h"
 #include "engine/runtime/input_stage.h"
 #include "engine/runtime/output_stage.h"
+#include "engine/runtime/status_board.h"
 #include "engine/runtime/stream_router.h"
 #include "engine/runtime/topology.h"
 #include "engine/runtime/worker.h"
@@ -66,7 +67,7 @@ class CheckpointCoordinator {
     std::function<void(std::string_view)> log;
   };
   struct Stages {
-    const Topology* topology;
+    std::shared_ptr<const Topology> topology;
     Exchange* exchange;
     InputStage* input;
     StreamRouter* router;
@@ -76,13 +77,24 @@ class CheckpointCoordinator {
   };
 
   CheckpointCoordinator(Options options, Stages stages, metrics::Metrics* metrics,
-                        FailureLatch* failure);
+                        StatusBoard* board, FailureLatch* failure);
 
   bool enabled() const { return options_.backend != nullptr; }
 
   // Router: starts a checkpoint when one is due (final: the stop checkpoint, waiting for an
   // in-flight one first).
   absl::Status MaybeCheckpoint(bool final);
+  // Router: a deploy. Cuts a barrier carrying `rc` (with a backend also a checkpoint whose
+  // metadata holds the deployed rules), after which the router routes by the new topology.
+  // Waits for a checkpoint in flight to finish first.
+  absl::Status InjectReconfiguration(std::shared_ptr<const Reconfiguration> rc);
+  const std::shared_ptr<const Topology>& topology() const { return stages_.topology; }
+
+  // Any thread: the id of the next savepoint written after this call, once it is written
+  // (its path), or its error; DeadlineExceeded after `timeout_ms`.
+  absl::StatusOr<std::string> AwaitSavepoint(uint64_t after_id, int64_t timeout_ms);
+  uint64_t last_savepoint_id() const;
+
   // Output thread: every lane delivered `info`.
   absl::Status OnAligned(const std::shared_ptr<const BarrierInfo>& info, absl::Status parts,
                          std::vector<state::CheckpointMeta::SinkState> outputs);
@@ -102,19 +114,30 @@ class CheckpointCoordinator {
     state::CheckpointMeta meta;
   };
   bool in_flight() const { return started_id_ > finished_id_.load(std::memory_order_acquire); }
-  absl::Status InjectBarrier(bool savepoint, bool final);
+  absl::Status InjectBarrier(bool savepoint, bool final,
+                             std::shared_ptr<const Reconfiguration> rc = nullptr);
+  absl::Status WaitForInFlight();
   std::string EncodeRouterState() const;
   absl::Status RestoreKeyedState(state::StateBackend* backend,
                                  const std::vector<std::pair<std::string, uint32_t>>& old_ids);
   void CommitLoop();
   void Commit(const PendingCommit& c);
+  void FinishSavepoint(uint64_t id, absl::StatusOr<std::string> result);
   void Log(const std::string& msg) const {
     if (options_.log) options_.log(msg);
   }
 
   Options options_;
   Stages stages_;
+  StatusBoard* board_;
   FailureLatch* failure_;
+  // Rules deployed into this job (stored with every checkpoint after the first deploy).
+  std::vector<std::pair<std::string, std::string>> deployed_files_;
+
+  mutable std::mutex savepoint_mu_;
+  std::condition_variable savepoint_cv_;
+  uint64_t savepoint_id_ = 0;  // the last savepoint attempted
+  absl::StatusOr<std::string> savepoint_result_ = std::string();
 
   uint64_t next_id_ = 1;
   uint64_t started_id_ = 0;
@@ -129,6 +152,9 @@ class CheckpointCoordinator {
   bool closed_ = false;
   uint64_t checkpoints_ = 0;
   uint64_t failures_ = 0;
+  uint64_t last_ok_id_ = 0;  // committer thread
+  int64_t last_ok_unix_ms_ = 0;
+  int64_t last_ok_duration_ms_ = 0;
 
   metrics::Gauge* m_size_ = nullptr;
   metrics::Gauge* m_state_size_ = nullptr;

@@ -2,11 +2,10 @@
 
 namespace vigil::engine::runtime {
 
-DecodeStage::DecodeStage(const Topology* topology, Exchange* exchange, StreamRouter* router,
-                         bool parallel, size_t decode_lines, FailureLatch* failure,
+DecodeStage::DecodeStage(Exchange* exchange, StreamRouter* router, bool parallel,
+                         size_t decode_lines, FailureLatch* failure,
                          std::function<int64_t()> now_ms)
-    : topology_(topology),
-      exchange_(exchange),
+    : exchange_(exchange),
       router_(router),
       parallel_(parallel),
       decode_lines_(decode_lines == 0 ? 1 : decode_lines),

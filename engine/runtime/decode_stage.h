@@ -22,15 +22,14 @@
 #include "engine/runtime/failure.h"
 #include "engine/runtime/messages.h"
 #include "engine/runtime/stream_router.h"
-#include "engine/runtime/topology.h"
 #include "engine/source/source.h"
 
 namespace vigil::engine::runtime {
 
 class DecodeStage {
  public:
-  DecodeStage(const Topology* topology, Exchange* exchange, StreamRouter* router, bool parallel,
-              size_t decode_lines, FailureLatch* failure, std::function<int64_t()> now_ms);
+  DecodeStage(Exchange* exchange, StreamRouter* router, bool parallel, size_t decode_lines,
+              FailureLatch* failure, std::function<int64_t()> now_ms);
 
   // A record of stream partition `partition` of stream `stream`.
   absl::Status Add(int stream, int partition, const SourceRecord& r);
@@ -43,7 +42,6 @@ class DecodeStage {
   absl::Status DecodeInline(StreamRouter::Stream& s, int partition, const SourceRecord& r);
   absl::Status FinalizeOldest();
 
-  const Topology* topology_;
   Exchange* exchange_;
   StreamRouter* router_;
   const bool parallel_;

@@ -28,12 +28,14 @@ std::vector<int> InputStage::PartitionsPerStream(size_t streams) const {
 }
 
 void InputStage::Connect(StreamRouter* router, DecodeStage* decode, Exchange* exchange,
-                         FailureLatch* failure, std::function<absl::Status(bool)> checkpoint) {
+                         FailureLatch* failure, StatusBoard* board,
+                         std::function<absl::Status(bool)> on_round) {
   router_ = router;
   decode_ = decode;
   exchange_ = exchange;
   failure_ = failure;
-  checkpoint_ = std::move(checkpoint);
+  board_ = board;
+  on_round_ = std::move(on_round);
   partition_map_.assign(router->streams().size(), {});
   for (auto& in : inputs_) {
     auto& map = partition_map_[in->stream_index];
@@ -72,9 +74,12 @@ absl::Status InputStage::Run() {
   while (remaining_ > 0) {
     if (stop_requested()) {
       stopped_ = true;
-      return checkpoint_(/*final=*/true);
+      absl::Status st = on_round_(/*final=*/true);
+      PublishStatus(/*force=*/true);
+      return st;
     }
-    VIGIL_RETURN_IF_ERROR(checkpoint_(false));
+    VIGIL_RETURN_IF_ERROR(on_round_(false));
+    PublishStatus(/*force=*/false);
     bool progress = false;
     for (auto& in : inputs_) {
       if (in->ended) continue;
@@ -84,7 +89,44 @@ absl::Status InputStage::Run() {
     VIGIL_RETURN_IF_ERROR(exchange_->FlushAll());
     if (!progress && remaining_ > 0) VIGIL_RETURN_IF_ERROR(WaitForData());
   }
+  PublishStatus(/*force=*/true);
   return absl::OkStatus();
+}
+
+void InputStage::PublishStatus(bool force) {
+  if (board_ == nullptr) return;
+  constexpr int64_t kStatusMs = 250;
+  int64_t now = SteadyMs();
+  if (!force && now < next_status_ms_) return;
+  next_status_ms_ = now + kStatusMs;
+  std::vector<StreamSnapshot> out;
+  for (size_t s = 0; s < partition_map_.size(); ++s) {
+    StreamRouter::Stream* st = router_->stream(static_cast<int>(s));
+    if (st == nullptr) continue;
+    StreamSnapshot snap;
+    snap.stats = st->stats;
+    snap.watermark = st->tracker.current();
+    const int64_t bound = st->def->out_of_order.ms;
+    for (size_t p = 0; p < partition_map_[s].size(); ++p) {
+      const auto& [in, sp] = partition_map_[s][p];
+      PartitionSnapshot ps;
+      ps.name = in->source->partitions() > 1
+                    ? in->source->name() + "#" + std::to_string(sp)
+                    : in->source->name();
+      EventTime seen = st->tracker.max_seen(static_cast<int>(p));
+      if (in->ended) {
+        ps.watermark = Watermark::Max();
+      } else if (st->processing_time()) {
+        ps.watermark = st->tracker.current();
+      } else if (seen > EventTime::Min()) {
+        ps.watermark = Watermark(seen.ms - bound - 1);
+      }
+      ps.idle = st->tracker.idle(static_cast<int>(p));
+      snap.partitions.push_back(std::move(ps));
+    }
+    out.push_back(std::move(snap));
+  }
+  board_->PublishStreams(std::move(out));
 }
 
 absl::Status InputStage::ReadChunk(Input& in, bool* progress) {

@@ -11,6 +11,9 @@
 // windows close and timers fire while a live input stays open. Regular files that are not
 // followed are never idle: bounded runs stay deterministic.
 //
+// Each round of reading (and each wait) first calls `on_round(final)`: the job serves control
+// requests (deploys, queries) and starts checkpoints there.
+//
 // Thread-compatible: the router's thread.
 #include <atomic>
 #include <functional>
@@ -22,6 +25,7 @@
 #include "engine/runtime/decode_stage.h"
 #include "engine/runtime/exchange.h"
 #include "engine/runtime/failure.h"
+#include "engine/runtime/status_board.h"
 #include "engine/runtime/stream_router.h"
 #include "engine/source/source.h"
 #include "engine/state/checkpoint_meta.h"
@@ -50,7 +54,8 @@ class InputStage {
   // Wires the stages (before Run). `checkpoint(final)` starts a checkpoint when one is due
   // (final: the stop checkpoint, always).
   void Connect(StreamRouter* router, DecodeStage* decode, Exchange* exchange,
-               FailureLatch* failure, std::function<absl::Status(bool final)> checkpoint);
+               FailureLatch* failure, StatusBoard* board,
+               std::function<absl::Status(bool final)> on_round);
   // For dead letters: the origin of stream partition `partition`'s record `seq`.
   void DescribeOrigin(int stream, int partition, uint64_t seq, DeadLetterItem* out) const;
 
@@ -83,6 +88,8 @@ class InputStage {
   absl::Status EndInput(Input& in);
   absl::Status WaitForData();
   absl::Status Tick();
+  // Streams' counters and watermarks to the status board (at most every kStatusMs).
+  void PublishStatus(bool force);
   bool stop_requested() const {
     return options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed);
   }
@@ -95,7 +102,9 @@ class InputStage {
   DecodeStage* decode_ = nullptr;
   Exchange* exchange_ = nullptr;
   FailureLatch* failure_ = nullptr;
-  std::function<absl::Status(bool)> checkpoint_;
+  StatusBoard* board_ = nullptr;
+  std::function<absl::Status(bool)> on_round_;
+  int64_t next_status_ms_ = 0;
   std::vector<SourceRecord> batch_;
   size_t remaining_ = 0;
   bool stopped_ = false;

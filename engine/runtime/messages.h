@@ -6,6 +6,9 @@
 //
 // A batch moves whole through a bounded queue (one lock per batch, not per event).
 #include <condition_variable>
+#include <functional>
+#include <optional>
+#include <utility>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -16,14 +19,39 @@
 #include "core/event.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "engine/operator/operator.h"
 #include "engine/record.h"
+#include "engine/sink/sink.h"
 #include "engine/state/checkpoint_meta.h"
 
 namespace vigil::engine::runtime {
 
+class Topology;
+
+// A deploy (the admin API's `deploy`): the rules and sinks a job runs from a barrier on.
+// Everything before the barrier is processed by the old rules, everything after by the new.
+struct Reconfiguration {
+  std::shared_ptr<const Topology> topology;  // the new rule set (same streams)
+  // Operator state ids of rules removed or changed: their state is dropped at the barrier.
+  std::vector<uint32_t> dropped_op_ids;
+  std::vector<std::string> removed_rules;  // names (their firing alerts are forgotten)
+  // The sinks by the new rule set's sink index (null: unused), their names and flush policy.
+  std::vector<Sink*> sinks;
+  std::vector<std::string> sink_names;
+  std::vector<bool> flush_when_idle;
+  std::vector<Sink*> closed_sinks;  // no longer used: closed at the barrier
+  // The deployed rules files (name, text), stored with every later checkpoint.
+  std::vector<std::pair<std::string, std::string>> files;
+  // Called on the output thread once the new rules and sinks are in place.
+  std::function<void(uint64_t barrier_id)> done;
+};
+
 // A checkpoint barrier as the router cut it; shared read-only by every lane that carries it.
+// A barrier is a checkpoint (with a state backend), a reconfiguration (a deploy), or both.
 struct BarrierInfo {
   uint64_t id = 0;
+  bool checkpoint = true;  // workers snapshot, sinks snapshot, the coordinator commits
+  std::shared_ptr<const Reconfiguration> reconfig;  // non-null: a deploy
   bool savepoint = false;
   bool final = false;  // the job stops after it
   std::string savepoint_path;
@@ -76,14 +104,23 @@ struct DecodeTask {
   }
 };
 
+// The admin API's question about one key, answered by the worker that owns it (in order with
+// the key's events).
+struct InspectRequest {
+  int rule = 0;
+  std::vector<Value> key;  // partition values
+  std::function<void(std::optional<KeyInspection>)> reply;
+};
+
 struct WorkItem {
-  enum Kind : uint8_t { kEvent, kWatermark, kBarrier, kEnd, kDecode };
+  enum Kind : uint8_t { kEvent, kWatermark, kBarrier, kEnd, kDecode, kInspect };
   Kind kind = kEvent;
   int32_t index = 0;  // rule (kEvent) or stream (kWatermark)
   int64_t value = 0;  // watermark ms (kWatermark)
   EventPtr event;
   std::shared_ptr<const BarrierInfo> barrier;
   DecodeTask* task = nullptr;  // kDecode; owned by the router's decode stage
+  std::shared_ptr<InspectRequest> inspect;  // kInspect
 };
 using WorkBatch = std::vector<WorkItem>;
 

@@ -11,21 +11,64 @@ constexpr char kDeadLetterName[] = "dead-letter";
 }  // namespace
 
 OutputStage::OutputStage(Exchange* exchange, JobOutputs outputs, metrics::Metrics* metrics,
+                         StatusBoard* board, std::function<void(const Record&)> observer,
                          FailureLatch* failure, AlignedFn on_aligned)
     : exchange_(exchange),
       outputs_(std::move(outputs)),
+      metrics_(metrics),
+      board_(board),
+      observer_(std::move(observer)),
       failure_(failure),
       on_aligned_(std::move(on_aligned)) {
   outputs_.flush_when_idle.resize(outputs_.sinks.size(), true);
   outputs_.sink_names.resize(outputs_.sinks.size());
   if (metrics != nullptr) {
     m_default_records_ = metrics->SinkRecords(kDefaultOutputName);
-    for (size_t i = 0; i < outputs_.sinks.size(); ++i) {
-      m_sink_records_.push_back(metrics->SinkRecords(outputs_.sink_names[i]));
-      m_sink_errors_.push_back(metrics->SinkErrors(outputs_.sink_names[i]));
-    }
     m_depth_ = metrics->QueueDepth("output");
   }
+  ResolveSinkMetrics();
+}
+
+void OutputStage::ResolveSinkMetrics() {
+  m_sink_records_.clear();
+  m_sink_errors_.clear();
+  if (metrics_ == nullptr) return;
+  for (size_t i = 0; i < outputs_.sinks.size(); ++i) {
+    m_sink_records_.push_back(metrics_->SinkRecords(outputs_.sink_names[i]));
+    m_sink_errors_.push_back(metrics_->SinkErrors(outputs_.sink_names[i]));
+  }
+}
+
+std::vector<std::pair<std::string, Sink*>> OutputStage::sinks() const {
+  std::lock_guard<std::mutex> lock(sinks_mu_);
+  std::vector<std::pair<std::string, Sink*>> out;
+  if (outputs_.default_output != nullptr) {
+    out.emplace_back(kDefaultOutputName, outputs_.default_output);
+  }
+  for (size_t i = 0; i < outputs_.sinks.size(); ++i) {
+    if (outputs_.sinks[i] != nullptr) out.emplace_back(outputs_.sink_names[i], outputs_.sinks[i]);
+  }
+  return out;
+}
+
+absl::Status OutputStage::Reconfigure(const Reconfiguration& rc, uint64_t barrier_id) {
+  // Sinks no longer used deliver what they hold (records before the barrier), then stop. A
+  // sink that cannot (a file that cannot be written) stops the job, as a failed write would.
+  for (Sink* s : rc.closed_sinks) VIGIL_RETURN_IF_ERROR(s->Close());
+  {
+    std::lock_guard<std::mutex> lock(sinks_mu_);
+    outputs_.sinks = rc.sinks;
+    outputs_.sink_names = rc.sink_names;
+    outputs_.flush_when_idle = rc.flush_when_idle;
+    outputs_.flush_when_idle.resize(outputs_.sinks.size(), true);
+    outputs_.sink_names.resize(outputs_.sinks.size());
+  }
+  ResolveSinkMetrics();
+  if (board_ != nullptr) {
+    for (const std::string& rule : rc.removed_rules) board_->ForgetRule(rule);
+  }
+  if (rc.done) rc.done(barrier_id);
+  return absl::OkStatus();
 }
 
 template <typename Fn>
@@ -78,12 +121,18 @@ absl::Status OutputStage::Loop() {
         if (lane == exchange_->router_lane()) current = item.barrier;
         if (!item.barrier_status.ok() && parts.ok()) parts = item.barrier_status;
         if (++arrived == lanes) {
-          std::vector<state::CheckpointMeta::SinkState> states;
-          if (parts.ok()) {
-            // A sink that cannot make its records durable stops the job (they would be lost).
-            VIGIL_RETURN_IF_ERROR(Snapshot(current->id, &states));
+          // A deploy: the records before the barrier are all written; the new sinks take
+          // over before anything after it is written (and before the checkpoint's snapshot,
+          // which is of the state after the switch).
+          if (current->reconfig) VIGIL_RETURN_IF_ERROR(Reconfigure(*current->reconfig, current->id));
+          if (current->checkpoint) {
+            std::vector<state::CheckpointMeta::SinkState> states;
+            if (parts.ok()) {
+              // A sink that cannot make its records durable stops the job (they'd be lost).
+              VIGIL_RETURN_IF_ERROR(Snapshot(current->id, &states));
+            }
+            VIGIL_RETURN_IF_ERROR(on_aligned_(current, parts, std::move(states)));
           }
-          VIGIL_RETURN_IF_ERROR(on_aligned_(current, parts, std::move(states)));
           arrived = 0;
           parts = absl::OkStatus();
           current.reset();
@@ -102,6 +151,8 @@ absl::Status OutputStage::Loop() {
 
 absl::Status OutputStage::Write(OutItem& item) {
   if (item.dead_letter) return WriteDeadLetter(*item.dead_letter);
+  if (board_ != nullptr) board_->OnRecord(item.record);
+  if (observer_) observer_(item.record);
   if (item.sinks.empty()) {
     ++records_;
     if (m_default_records_ != nullptr) m_default_records_->Inc();

@@ -18,6 +18,8 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,7 @@
 #include "engine/io/dead_letter.h"
 #include "engine/runtime/exchange.h"
 #include "engine/runtime/failure.h"
+#include "engine/runtime/status_board.h"
 #include "engine/sink/sink.h"
 #include "engine/state/checkpoint_meta.h"
 
@@ -45,6 +48,7 @@ struct JobOutputs {
   std::vector<bool> flush_when_idle;  // by sink index
   bool default_flush_when_idle = true;
   DeadLetterWriter* dead_letter = nullptr;
+  std::string default_output_kind = "stdout";  // "stdout" or "file" (for status)
 };
 
 class OutputStage {
@@ -55,7 +59,10 @@ class OutputStage {
       const std::shared_ptr<const BarrierInfo>& info, absl::Status parts,
       std::vector<state::CheckpointMeta::SinkState> outputs)>;
 
+  // `observer` (may be empty) sees every record written, on the output thread (the
+  // dashboard's record tap); `board` (may be null) tracks the alerts firing now.
   OutputStage(Exchange* exchange, JobOutputs outputs, metrics::Metrics* metrics,
+              StatusBoard* board, std::function<void(const Record&)> observer,
               FailureLatch* failure, AlignedFn on_aligned);
 
   // The output thread's loop: until every lane ended (then closes the sinks) or the job fails.
@@ -67,6 +74,8 @@ class OutputStage {
                        const std::function<void(std::string_view)>& log);
 
   uint64_t records() const { return records_; }  // after Run
+  // Every sink the stage writes now, with its name (any thread: a copy under a lock).
+  std::vector<std::pair<std::string, Sink*>> sinks() const;
 
  private:
   absl::Status Loop();
@@ -75,6 +84,9 @@ class OutputStage {
   absl::Status Snapshot(uint64_t id, std::vector<state::CheckpointMeta::SinkState>* out);
   absl::Status FlushIdle();
   absl::Status CloseAll();
+  // A deploy's barrier is aligned: the new sinks take over, sinks no longer used are closed.
+  absl::Status Reconfigure(const Reconfiguration& rc, uint64_t barrier_id);
+  void ResolveSinkMetrics();
   void NotifyCommitted();
   // Every distinct sink once, with its name: the default output first.
   template <typename Fn>
@@ -82,6 +94,10 @@ class OutputStage {
 
   Exchange* exchange_;
   JobOutputs outputs_;
+  metrics::Metrics* metrics_;
+  StatusBoard* board_;
+  std::function<void(const Record&)> observer_;
+  mutable std::mutex sinks_mu_;  // guards outputs_.sinks/sink_names against sinks() readers
   FailureLatch* failure_;
   AlignedFn on_aligned_;
   std::atomic<uint64_t> committed_{0};

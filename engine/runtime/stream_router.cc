@@ -14,11 +14,11 @@ StreamRouter::Stream::Stream(const cep::StreamDef& d, int idx, int parts)
   stats.name = d.name;
 }
 
-StreamRouter::StreamRouter(const Topology* topology, Exchange* exchange,
+StreamRouter::StreamRouter(std::shared_ptr<const Topology> topology, Exchange* exchange,
                            const std::vector<int>& partitions, metrics::Metrics* metrics,
                            OriginFn origin)
-    : topology_(topology), exchange_(exchange), origin_(std::move(origin)) {
-  const auto& defs = topology->rules().streams;
+    : topology_(std::move(topology)), exchange_(exchange), origin_(std::move(origin)) {
+  const auto& defs = topology_->rules().streams;
   streams_.resize(defs.size());
   for (size_t s = 0; s < defs.size(); ++s) {
     if (s >= partitions.size() || partitions[s] == 0) continue;
@@ -31,6 +31,17 @@ StreamRouter::StreamRouter(const Topology* topology, Exchange* exchange,
     }
     if (st->processing_time()) has_processing_time_ = true;
     streams_[s] = std::move(st);
+  }
+}
+
+void StreamRouter::SetTopology(std::shared_ptr<const Topology> topology) {
+  topology_ = std::move(topology);
+  for (auto& s : streams_) {
+    if (!s || s->buffer.empty()) continue;
+    // Same release order, routes recomputed from the events when released.
+    std::vector<EventPtr> buffered = s->buffer.Contents();
+    s->buffer = ReorderBuffer();
+    for (EventPtr& e : buffered) s->buffer.Push(std::move(e), kNoRoute);
   }
 }
 

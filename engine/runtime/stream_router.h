@@ -67,8 +67,11 @@ class StreamRouter {
   using OriginFn = std::function<void(int stream, int partition, uint64_t seq, DeadLetterItem*)>;
 
   // partitions[s]: the number of partitions of stream s (0: the stream has no input).
-  StreamRouter(const Topology* topology, Exchange* exchange, const std::vector<int>& partitions,
-               metrics::Metrics* metrics, OriginFn origin);
+  StreamRouter(std::shared_ptr<const Topology> topology, Exchange* exchange,
+               const std::vector<int>& partitions, metrics::Metrics* metrics, OriginFn origin);
+  // A deploy: events released from now on go to the new rules (streams are unchanged).
+  // Buffered events forget the routes precomputed for the old rules.
+  void SetTopology(std::shared_ptr<const Topology> topology);
 
   Stream* stream(int s) { return streams_[s].get(); }  // null: no input
   const std::vector<std::unique_ptr<Stream>>& streams() const { return streams_; }
@@ -105,7 +108,7 @@ class StreamRouter {
   absl::Status RouteEvent(Stream& s, EventPtr e, uint64_t route);
   absl::Status Late(Stream& s, const EventPtr& e);
 
-  const Topology* topology_;
+  std::shared_ptr<const Topology> topology_;
   Exchange* exchange_;
   OriginFn origin_;
   std::vector<std::unique_ptr<Stream>> streams_;  // by stream index; null: no input

@@ -14,8 +14,9 @@ uint32_t OperatorStateId(const cep::RuleDef& rule) {
 namespace runtime {
 
 Topology::Topology(std::shared_ptr<const cep::RuleSet> rules, int parallelism,
-                   const std::vector<bool>& has_input)
-    : rules_(std::move(rules)), parallelism_(parallelism) {
+                   const std::vector<bool>& has_input, uint64_t version)
+    : rules_(std::move(rules)), parallelism_(parallelism), version_(version), has_input_(has_input) {
+  has_input_.resize(rules_->streams.size(), false);
   const size_t n = rules_->rules.size();
   runs_.assign(n, false);
   op_ids_.assign(n, 0);

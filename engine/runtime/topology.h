@@ -34,12 +34,15 @@ inline constexpr uint64_t kSeqMask = (uint64_t{1} << kPartitionShift) - 1;
 class Topology {
  public:
   // `has_input[s]`: stream s has at least one input (its rules run).
+  // `version` counts deploys (0: the rules the job started with).
   Topology(std::shared_ptr<const cep::RuleSet> rules, int parallelism,
-           const std::vector<bool>& has_input);
+           const std::vector<bool>& has_input, uint64_t version = 0);
 
   const cep::RuleSet& rules() const { return *rules_; }
   const std::shared_ptr<const cep::RuleSet>& rules_ptr() const { return rules_; }
   int parallelism() const { return parallelism_; }
+  uint64_t version() const { return version_; }
+  bool has_input(int stream) const { return has_input_[stream]; }
   size_t rule_count() const { return rules_->rules.size(); }
   bool runs(size_t rule) const { return runs_[rule]; }
   uint32_t op_id(size_t rule) const { return op_ids_[rule]; }
@@ -61,6 +64,8 @@ class Topology {
  private:
   std::shared_ptr<const cep::RuleSet> rules_;
   int parallelism_;
+  uint64_t version_;
+  std::vector<bool> has_input_;
   std::vector<bool> runs_;
   std::vector<uint32_t> op_ids_;
   std::vector<std::vector<int>> stream_rules_;

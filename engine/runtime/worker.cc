@@ -1,5 +1,6 @@
 #include "engine/runtime/worker.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "engine/metrics/metrics.h"
 #include "engine/runtime/clock.h"
 #include "engine/state/state_key.h"
@@ -10,6 +11,8 @@ namespace {
 
 // How long a busy worker may hold records before handing them to the output stage.
 constexpr int64_t kOutputLingerUs = 1000;
+// How often operator stats (which may walk the live keys) are exported.
+constexpr int64_t kStatsIntervalMs = 250;
 
 // Writes an operator's snapshot into a WriteBatch under the operator's state id.
 class BatchSnapshotWriter final : public SnapshotWriter {
@@ -29,43 +32,88 @@ class BatchSnapshotWriter final : public SnapshotWriter {
 
 }  // namespace
 
-Worker::Worker(int index, const Topology* topology, Exchange* exchange,
-               state::StateBackend* backend, FailureLatch* failure)
+// ---- OperatorOutput ----
+
+Worker::OperatorOutput::OperatorOutput(Worker* worker, const cep::RuleSet& built_from)
+    : worker_(worker) {
+  for (const cep::SinkDef& s : built_from.sinks) sink_names_.push_back(s.name);
+}
+
+absl::Status Worker::OperatorOutput::Route(const Record& r, const std::vector<int>& sinks) {
+  if (remap_.empty()) return worker_->Route(r, sinks);
+  mapped_.clear();
+  for (int i : sinks) mapped_.push_back(i >= 0 && i < static_cast<int>(remap_.size()) ? remap_[i] : -1);
+  return worker_->Route(r, mapped_);
+}
+
+void Worker::OperatorOutput::Remap(const cep::RuleSet& current) {
+  remap_.clear();
+  bool identity = current.sinks.size() >= sink_names_.size();
+  std::vector<int> map(sink_names_.size(), -1);
+  for (size_t i = 0; i < sink_names_.size(); ++i) {
+    map[i] = current.FindSink(sink_names_[i]);
+    identity = identity && map[i] == static_cast<int>(i);
+  }
+  if (!identity) remap_ = std::move(map);
+}
+
+// ---- Worker ----
+
+Worker::Worker(int index, std::shared_ptr<const Topology> topology, Exchange* exchange,
+               state::StateBackend* backend, const RuleOperatorOptions& options,
+               metrics::Metrics* metrics, StatusBoard* board, FailureLatch* failure)
     : index_(index),
-      topology_(topology),
+      topology_(std::move(topology)),
       exchange_(exchange),
       backend_(backend),
+      options_(options),
+      metrics_(metrics),
+      board_(board),
       failure_(failure) {}
 
-absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(int index, const Topology* topology,
-                                                       Exchange* exchange,
-                                                       state::StateBackend* backend,
-                                                       const RuleOperatorOptions& options,
-                                                       metrics::Metrics* metrics,
-                                                       FailureLatch* failure) {
-  std::unique_ptr<Worker> w(new Worker(index, topology, exchange, backend, failure));
-  const size_t n = topology->rule_count();
-  w->ops_.resize(n);
-  w->last_stats_.resize(n);
-  w->decoders_.resize(topology->rules().streams.size());
-  for (size_t r = 0; r < n; ++r) {
-    if (!topology->runs(r)) continue;
-    VIGIL_ASSIGN_OR_RETURN(w->ops_[r], MakeRuleOperator(topology->rules_ptr(),
-                                                        static_cast<int>(r), options, w.get()));
+absl::StatusOr<Worker::Slot> Worker::MakeSlot(size_t rule) {
+  Slot slot;
+  slot.output = std::make_unique<OperatorOutput>(this, topology_->rules());
+  VIGIL_ASSIGN_OR_RETURN(slot.op, MakeRuleOperator(topology_->rules_ptr(), static_cast<int>(rule),
+                                                   options_, slot.output.get()));
+  return slot;
+}
+
+absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(
+    int index, std::shared_ptr<const Topology> topology, Exchange* exchange,
+    state::StateBackend* backend, const RuleOperatorOptions& options, metrics::Metrics* metrics,
+    StatusBoard* board, FailureLatch* failure) {
+  std::unique_ptr<Worker> w(new Worker(index, std::move(topology), exchange, backend, options,
+                                       metrics, board, failure));
+  const Topology& t = *w->topology_;
+  w->ops_.resize(t.rule_count());
+  w->decoders_.resize(t.rules().streams.size());
+  w->watermarks_.assign(t.rules().streams.size(), Watermark::Min().ms);
+  for (size_t r = 0; r < t.rule_count(); ++r) {
+    if (!t.runs(r)) continue;
+    VIGIL_ASSIGN_OR_RETURN(w->ops_[r], w->MakeSlot(r));
   }
   if (metrics != nullptr) {
-    w->rule_metrics_.resize(n);
-    for (size_t r = 0; r < n; ++r) {
-      if (!topology->runs(r)) continue;
-      const std::string& name = topology->rules().rules[r].name;
-      w->rule_metrics_[r] = {metrics->RuleMatches(name), metrics->RuleTimeouts(name),
-                             metrics->RuleDroppedPartialMatches(name),
-                             metrics->RulePartialMatches(name)};
-    }
     w->depth_ = metrics->QueueDepth("worker-" + std::to_string(index));
     exchange->SetQueueDepthGauge(index, w->depth_);
   }
+  w->ResolveMetrics();
   return w;
+}
+
+void Worker::ResolveMetrics() {
+  const Topology& t = *topology_;
+  last_stats_.assign(t.rule_count(), OperatorStats());
+  rule_metrics_.clear();
+  if (metrics_ == nullptr) return;
+  rule_metrics_.resize(t.rule_count());
+  for (size_t r = 0; r < t.rule_count(); ++r) {
+    if (!ops_[r].op) continue;
+    const std::string& name = t.rules().rules[r].name;
+    rule_metrics_[r] = {metrics_->RuleMatches(name), metrics_->RuleTimeouts(name),
+                        metrics_->RuleDroppedPartialMatches(name),
+                        metrics_->RulePartialMatches(name)};
+  }
 }
 
 absl::Status Worker::Route(const Record& r, const std::vector<int>& sinks) {
@@ -121,11 +169,12 @@ absl::Status Worker::Handle(WorkBatch& batch, bool* ended) {
   for (WorkItem& item : batch) {
     switch (item.kind) {
       case WorkItem::kEvent:
-        VIGIL_RETURN_IF_ERROR(ops_[item.index]->Process(item.event));
+        VIGIL_RETURN_IF_ERROR(ops_[item.index].op->Process(item.event));
         break;
       case WorkItem::kWatermark:
+        watermarks_[item.index] = item.value;
         for (int r : topology_->rules_of_stream(item.index)) {
-          VIGIL_RETURN_IF_ERROR(ops_[r]->AdvanceWatermark(Watermark(item.value)));
+          VIGIL_RETURN_IF_ERROR(ops_[r].op->AdvanceWatermark(Watermark(item.value)));
         }
         break;
       case WorkItem::kBarrier:
@@ -134,7 +183,10 @@ absl::Status Worker::Handle(WorkBatch& batch, bool* ended) {
       case WorkItem::kDecode:
         Decode(*item.task);
         break;
-      case WorkItem::kEnd:
+      case WorkItem::kInspect:
+        Inspect(*item.inspect);
+        break;
+      case WorkItem::kEnd: {
         VIGIL_RETURN_IF_ERROR(Flush());
         UpdateMetrics(/*force=*/true);
         OutBatch end;
@@ -142,6 +194,7 @@ absl::Status Worker::Handle(WorkBatch& batch, bool* ended) {
         VIGIL_RETURN_IF_ERROR(PushLane(std::move(end)));
         *ended = true;
         return absl::OkStatus();
+      }
     }
   }
   batch.clear();
@@ -176,40 +229,103 @@ void Worker::Decode(DecodeTask& t) {
   t.MarkDone();
 }
 
+void Worker::Inspect(const InspectRequest& req) {
+  std::optional<KeyInspection> out;
+  if (req.rule >= 0 && req.rule < static_cast<int>(ops_.size()) && ops_[req.rule].op) {
+    out = ops_[req.rule].op->Inspect(req.key);
+  }
+  req.reply(std::move(out));
+}
+
 absl::Status Worker::OnBarrier(const std::shared_ptr<const BarrierInfo>& info) {
-  absl::Status part = backend_ != nullptr ? Snapshot() : absl::OkStatus();
+  absl::Status part;
+  if (info->checkpoint && backend_ != nullptr) {
+    static const std::vector<uint32_t> kNone;
+    part = Snapshot(info->reconfig ? info->reconfig->dropped_op_ids : kNone);
+  }
   VIGIL_RETURN_IF_ERROR(Flush());
   OutItem item;
   item.barrier = info;
   item.barrier_status = part;
   OutBatch b;
   b.push_back(std::move(item));
-  return PushLane(std::move(b));
+  VIGIL_RETURN_IF_ERROR(PushLane(std::move(b)));
+  // Everything after the barrier belongs to the new rules.
+  if (info->reconfig) VIGIL_RETURN_IF_ERROR(Reconfigure(*info->reconfig));
+  return absl::OkStatus();
 }
 
-absl::Status Worker::Snapshot() {
+absl::Status Worker::Reconfigure(const Reconfiguration& rc) {
+  const Topology& old_t = *topology_;
+  absl::flat_hash_map<uint32_t, size_t> old_index;  // op id -> old rule index
+  for (size_t r = 0; r < old_t.rule_count(); ++r) {
+    if (ops_[r].op) old_index[old_t.op_id(r)] = r;
+  }
+  std::vector<Slot> old_ops = std::move(ops_);
+  std::vector<OperatorStats> old_last = std::move(last_stats_);
+  std::vector<RuleMetrics> old_metrics = std::move(rule_metrics_);
+  topology_ = rc.topology;
+  const Topology& t = *topology_;
+  ops_.clear();
+  ops_.resize(t.rule_count());
+  for (size_t r = 0; r < t.rule_count(); ++r) {
+    if (!t.runs(r)) continue;
+    auto it = old_index.find(t.op_id(r));
+    if (it != old_index.end() && old_ops[it->second].op) {
+      // Unchanged rule: the same operator, with its state, now at index r.
+      ops_[r] = std::move(old_ops[it->second]);
+      ops_[r].output->Remap(t.rules());
+      continue;
+    }
+    VIGIL_ASSIGN_OR_RETURN(ops_[r], MakeSlot(r));
+    int stream = t.rules().rules[r].stream;
+    if (watermarks_[stream] > Watermark::Min().ms) {
+      VIGIL_RETURN_IF_ERROR(ops_[r].op->AdvanceWatermark(Watermark(watermarks_[stream])));
+    }
+  }
+  ResolveMetrics();
+  // Metrics count on from where each kept operator was; dropped operators take their partial
+  // matches off the gauge.
+  for (size_t r = 0; r < t.rule_count(); ++r) {
+    if (!ops_[r].op) continue;
+    auto it = old_index.find(t.op_id(r));
+    if (it != old_index.end() && !old_ops[it->second].op) last_stats_[r] = old_last[it->second];
+  }
+  for (size_t o = 0; o < old_ops.size(); ++o) {
+    if (old_ops[o].op && !old_metrics.empty() && old_metrics[o].partial != nullptr) {
+      old_metrics[o].partial->Dec(static_cast<int64_t>(old_last[o].partial_matches));
+    }
+  }
+  UpdateMetrics(/*force=*/true);
+  return absl::OkStatus();
+}
+
+absl::Status Worker::Snapshot(const std::vector<uint32_t>& dropped_op_ids) {
   state::WriteBatch batch;
   const bool full = need_full_;
   state::KeyGroupRange range = topology_->RangeOfWorker(index_);
+  auto delete_range = [&](uint32_t id) -> absl::Status {
+    if (range.empty()) return absl::OkStatus();
+    auto [begin, end] = state::KeyGroupRangeBounds(id, range);
+    return backend_->ScanRange(begin, end, [&](std::string_view k, std::string_view) {
+      batch.Delete(std::string(k));
+      return true;
+    });
+  };
   for (size_t r = 0; r < ops_.size(); ++r) {
-    if (!ops_[r]) continue;
+    if (!ops_[r].op) continue;
     uint32_t id = topology_->op_id(r);
-    if (full && !range.empty()) {
-      // A previous write failed: rewrite this worker's whole range.
-      auto [begin, end] = state::KeyGroupRangeBounds(id, range);
-      VIGIL_RETURN_IF_ERROR(
-          backend_->ScanRange(begin, end, [&](std::string_view k, std::string_view) {
-            batch.Delete(std::string(k));
-            return true;
-          }));
-    }
+    // A previous write failed: rewrite this worker's whole range.
+    if (full) VIGIL_RETURN_IF_ERROR(delete_range(id));
     BatchSnapshotWriter writer(id, &batch);
-    absl::Status st = ops_[r]->Snapshot(&writer, full);
+    absl::Status st = ops_[r].op->Snapshot(&writer, full);
     if (!st.ok()) {
       need_full_ = true;
       return st;
     }
   }
+  // Rules a deploy removes or changes at this barrier: their state goes with this snapshot.
+  for (uint32_t id : dropped_op_ids) VIGIL_RETURN_IF_ERROR(delete_range(id));
   absl::Status st = batch.empty() ? absl::OkStatus() : backend_->Write(batch);
   need_full_ = !st.ok();
   return st;
@@ -222,20 +338,24 @@ void Worker::DiscardChanges() {
   int64_t now = SteadyMs();
   if (now < next_discard_ms_) return;
   next_discard_ms_ = now + 1000;
-  for (auto& op : ops_) {
-    if (op) op->DiscardChanges();
+  for (auto& slot : ops_) {
+    if (slot.op) slot.op->DiscardChanges();
   }
 }
 
-// Operator stats may walk the live keys: exported at most every 250 ms (and at the end).
+// Operator stats may walk the live keys: exported at most every kStatsIntervalMs (and at the
+// end) to the metrics and the status board.
 void Worker::UpdateMetrics(bool force) {
-  if (rule_metrics_.empty()) return;
+  if (rule_metrics_.empty() && board_ == nullptr) return;
   int64_t now = SteadyMs();
   if (!force && now < next_metrics_ms_) return;
-  next_metrics_ms_ = now + 250;
+  next_metrics_ms_ = now + kStatsIntervalMs;
+  std::vector<OperatorStats> all(ops_.size());
   for (size_t r = 0; r < ops_.size(); ++r) {
-    if (!ops_[r]) continue;
-    OperatorStats cur = ops_[r]->stats();
+    if (!ops_[r].op) continue;
+    OperatorStats cur = ops_[r].op->stats();
+    all[r] = cur;
+    if (rule_metrics_.empty()) continue;
     OperatorStats& last = last_stats_[r];
     RuleMetrics& m = rule_metrics_[r];
     if (cur.matches > last.matches) m.matches->Inc(cur.matches - last.matches);
@@ -247,6 +367,7 @@ void Worker::UpdateMetrics(bool force) {
                    static_cast<int64_t>(last.partial_matches));
     last = cur;
   }
+  if (board_ != nullptr) board_->PublishWorker(index_, topology_->version(), std::move(all));
 }
 
 }  // namespace vigil::engine::runtime

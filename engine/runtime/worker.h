@@ -8,6 +8,16 @@
 // (StateKey(operator id, key group, key)) and forwards the barrier on its lane with the
 // snapshot's status. A failed write makes the next snapshot rewrite the whole range.
 //
+// Deploys: a barrier carrying a Reconfiguration switches the worker to the new rules right
+// after it forwarded the barrier: operators of unchanged rules (same state id) are kept with
+// their state, changed and removed ones are dropped (and, with a backend, their keys deleted in
+// the barrier's snapshot), new ones start empty at the current watermark. Records keep going
+// to the right sinks when sink indices move (each operator emits through its own adapter that
+// maps its rule set's sink indices to the current one).
+//
+// Inspect requests (the admin API's `alerts --key`) are answered from the operator's state,
+// in order with the key's events.
+//
 // Decode tasks (parallel decoding): the worker decodes the task's lines with its own decoder
 // of the stream, precomputes each event's route, and marks the task done; the router
 // finalizes it.
@@ -27,6 +37,7 @@
 #include "engine/operator/rule_operator.h"
 #include "engine/runtime/exchange.h"
 #include "engine/runtime/failure.h"
+#include "engine/runtime/status_board.h"
 #include "engine/runtime/topology.h"
 #include "engine/state/state_backend.h"
 
@@ -42,12 +53,10 @@ class Worker final : public RecordRouter {
  public:
   // Creates the operators of every running rule. `backend` may be null (no checkpoints),
   // `metrics` too. Errors: MakeRuleOperator's.
-  static absl::StatusOr<std::unique_ptr<Worker>> Create(int index, const Topology* topology,
-                                                        Exchange* exchange,
-                                                        state::StateBackend* backend,
-                                                        const RuleOperatorOptions& options,
-                                                        metrics::Metrics* metrics,
-                                                        FailureLatch* failure);
+  static absl::StatusOr<std::unique_ptr<Worker>> Create(
+      int index, std::shared_ptr<const Topology> topology, Exchange* exchange,
+      state::StateBackend* backend, const RuleOperatorOptions& options, metrics::Metrics* metrics,
+      StatusBoard* board, FailureLatch* failure);
 
   int index() const { return index_; }
 
@@ -65,23 +74,47 @@ class Worker final : public RecordRouter {
   // Restores one stored key of rule r (keys of this worker's range only).
   absl::Status RestoreKey(size_t rule, uint16_t key_group, std::string_view key,
                           std::string_view value) {
-    return ops_[rule]->Restore(key_group, key, value);
+    return ops_[rule].op->Restore(key_group, key, value);
   }
-  bool runs(size_t rule) const { return ops_[rule] != nullptr; }
-  OperatorStats stats(size_t rule) const { return ops_[rule]->stats(); }
+  bool runs(size_t rule) const { return ops_[rule].op != nullptr; }
+  OperatorStats stats(size_t rule) const { return ops_[rule].op->stats(); }
 
   // RecordRouter: records from the operators, batched towards the output stage.
   absl::Status Route(const Record& r, const std::vector<int>& sinks) override;
 
  private:
-  Worker(int index, const Topology* topology, Exchange* exchange, state::StateBackend* backend,
-         FailureLatch* failure);
+  // An operator's way out: maps the sink indices of the rule set the operator was built from
+  // to the current rule set's (identity until a deploy moves sinks).
+  class OperatorOutput final : public RecordRouter {
+   public:
+    OperatorOutput(Worker* worker, const cep::RuleSet& built_from);
+    absl::Status Route(const Record& r, const std::vector<int>& sinks) override;
+    void Remap(const cep::RuleSet& current);
+
+   private:
+    Worker* worker_;
+    std::vector<std::string> sink_names_;  // of the rule set the operator was built from
+    std::vector<int> remap_;               // empty: identity
+    std::vector<int> mapped_;
+  };
+  struct Slot {
+    std::unique_ptr<OperatorOutput> output;
+    std::unique_ptr<RuleOperator> op;
+  };
+
+  Worker(int index, std::shared_ptr<const Topology> topology, Exchange* exchange,
+         state::StateBackend* backend, const RuleOperatorOptions& options,
+         metrics::Metrics* metrics, StatusBoard* board, FailureLatch* failure);
+  absl::StatusOr<Slot> MakeSlot(size_t rule);
+  absl::Status Reconfigure(const Reconfiguration& rc);
+  void ResolveMetrics();
   absl::Status MaybeFlush();
   absl::Status Flush();
   absl::Status PushLane(OutBatch batch);
   void Decode(DecodeTask& t);
   absl::Status OnBarrier(const std::shared_ptr<const BarrierInfo>& info);
-  absl::Status Snapshot();
+  absl::Status Snapshot(const std::vector<uint32_t>& dropped_op_ids);
+  void Inspect(const InspectRequest& req);
   void DiscardChanges();
   void UpdateMetrics(bool force = false);
 
@@ -93,11 +126,15 @@ class Worker final : public RecordRouter {
   };
 
   const int index_;
-  const Topology* topology_;
+  std::shared_ptr<const Topology> topology_;
   Exchange* exchange_;
   state::StateBackend* backend_;
+  const RuleOperatorOptions options_;
+  metrics::Metrics* metrics_;
+  StatusBoard* board_;
   FailureLatch* failure_;
-  std::vector<std::unique_ptr<RuleOperator>> ops_;       // by rule index; null if not run
+  std::vector<Slot> ops_;  // by rule index; op null if not run
+  std::vector<int64_t> watermarks_;  // by stream: the last watermark received
   std::vector<std::unique_ptr<EventDecoder>> decoders_;  // by stream (parallel decoding)
   std::vector<OperatorStats> last_stats_;
   std::vector<RuleMetrics> rule_metrics_;  // empty without metrics

@@ -5,7 +5,7 @@
 namespace vigil::engine::state {
 namespace {
 constexpr uint32_t kMagic = 0x54454D56;  // "VMET"
-constexpr uint32_t kVersion = 2;  // 2: opaque source positions and sink states
+constexpr uint32_t kVersion = 3;  // 2: opaque source positions and sink states; 3: rules
 
 // A count read from input may not exceed the bytes left (every item takes >= 1 byte).
 absl::Status Count(Decoder& d, uint64_t* n) {
@@ -40,6 +40,11 @@ std::string EncodeCheckpointMeta(const CheckpointMeta& m) {
     e.I64(w.watermark.ms);
   }
   e.Str(m.extra);
+  e.U64(m.rules.size());
+  for (const auto& [name, text] : m.rules) {
+    e.Str(name);
+    e.Str(text);
+  }
   return std::move(e.buffer());
 }
 
@@ -79,6 +84,12 @@ absl::StatusOr<CheckpointMeta> DecodeCheckpointMeta(std::string_view bytes) {
     VIGIL_RETURN_IF_ERROR(d.I64(&w.watermark.ms));
   }
   VIGIL_RETURN_IF_ERROR(d.Str(&m.extra));
+  VIGIL_RETURN_IF_ERROR(Count(d, &n));
+  m.rules.resize(n);
+  for (auto& [name, text] : m.rules) {
+    VIGIL_RETURN_IF_ERROR(d.Str(&name));
+    VIGIL_RETURN_IF_ERROR(d.Str(&text));
+  }
   VIGIL_RETURN_IF_ERROR(d.ExpectDone());
   return m;
 }

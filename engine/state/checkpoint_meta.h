@@ -4,11 +4,12 @@
 // state backend stores with each checkpoint (StateBackend::CommitCheckpoint) and in
 // savepoints.
 //
-// Encoding: Fixed32 magic "VMET", U32 version (2), then the fields in declaration order
+// Encoding: Fixed32 magic "VMET", U32 version (3), then the fields in declaration order
 // (vectors as a varint count + items). Decode rejects unknown versions and malformed bytes
 // with DataLoss. Thread-compatible value type.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -49,6 +50,9 @@ struct CheckpointMeta {
   std::vector<StreamWatermark> watermarks;
   // Engine-defined extras (e.g. per-operator non-keyed state), opaque here.
   std::string extra;
+  // The rules files (name, text) deployed into the running job (the admin API's deploy); a
+  // restart runs these instead of the files on its command line. Empty: none deployed.
+  std::vector<std::pair<std::string, std::string>> rules;
 
   friend bool operator==(const CheckpointMeta&, const CheckpointMeta&) = default;
 };

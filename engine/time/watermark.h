@@ -48,6 +48,8 @@ class WatermarkTracker {
   int partitions() const { return static_cast<int>(parts_.size()); }
   // The latest event time `partition` has delivered (EventTime::Min() if none).
   EventTime max_seen(int partition) const { return parts_[partition].max_seen; }
+  // Marked idle by `idle after` (and not active again since).
+  bool idle(int partition) const { return parts_[partition].state == State::kIdle; }
 
   // Checkpoints: the current watermark and every partition's max seen time and state.
   void Encode(Encoder* out) const;

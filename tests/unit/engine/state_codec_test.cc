@@ -164,6 +164,7 @@ TEST(StateCodecTest, CheckpointMetaRoundTripAndCorruption) {
   m.sinks = {{"audit", "4096"}, {"dead-letter", std::string("\0\1", 2)}};
   m.watermarks = {{"txn", Watermark(1700000000000)}, {"login", Watermark::Min()}};
   m.extra = std::string("\0\1\2", 3);
+  m.rules = {{"fraud.vgl", "stream s (a int)\n"}, {"more.vgl", ""}};
   const std::string bytes = EncodeCheckpointMeta(m);
   auto back = DecodeCheckpointMeta(bytes);
   ASSERT_TRUE(back.ok()) << back.status();
