@@ -109,7 +109,7 @@ class KeyedState {
   // or restore stored it.
   void Free(uint32_t slot) {
     Entry& en = entries_[slot];
-    if (en.stored) pending_deletes_.emplace(std::string(KeyView(en.encoded)), en.key_group);
+    if (en.stored) LogDelete(en);
     index_.erase(en.encoded);
     en.key.clear();
     en.encoded.clear();
@@ -253,48 +253,24 @@ class KeyedState {
 
   // Re-creates one key from a snapshot entry (before any event) and returns its slot, live,
   // stored, not dirty and unarmed. decode(Decoder*, State*) reads the body into a cleared
-  // State. Errors: DataLoss when the value does not decode (wrong envelope version or body
-  // format, truncated, trailing bytes, or decode's error), does not match `key` or
-  // `key_group`, or the key is live already; nothing changes then.
+  // State. Errors: DataLoss, its message prefixed with the state's name, when the value does
+  // not decode (wrong envelope version or body format, truncated, trailing bytes, or
+  // decode's error, whatever its code), does not match `key` or `key_group`, or the key is
+  // live already; nothing changes then.
   template <typename Decode>
   absl::StatusOr<uint32_t> Restore(uint16_t key_group, std::string_view key,
                                    std::string_view value, const Decode& decode) {
-    auto loss = [this](std::string_view what) {
-      return absl::DataLossError(absl::StrCat(options_.name, ": ", std::string(what)));
-    };
-    Decoder dec(value);
-    std::string_view version;
-    VIGIL_RETURN_IF_ERROR(dec.Raw(1, &version));
-    if (static_cast<uint8_t>(version[0]) != kEnvelopeVersion) {
-      return loss(absl::StrCat("unknown envelope version ",
-                               static_cast<int>(static_cast<uint8_t>(version[0]))));
+    RestoredEntry entry;
+    absl::Status st = DecodeEntry(key_group, key, value, decode, &entry);
+    if (!st.ok()) {
+      return absl::DataLossError(absl::StrCat(options_.name, ": ", std::string(st.message())));
     }
-    uint32_t format;
-    uint64_t order, n;
-    VIGIL_RETURN_IF_ERROR(dec.U32(&format));
-    if (format != options_.format) return loss(absl::StrCat("unknown format ", format));
-    VIGIL_RETURN_IF_ERROR(dec.U64(&order));
-    VIGIL_RETURN_IF_ERROR(dec.U64(&n));
-    if (n != options_.key_slots.size()) return loss("wrong number of partition values");
-    std::vector<Value> values(n);
-    key_buf_.clear();
-    for (Value& v : values) {
-      VIGIL_RETURN_IF_ERROR(dec.Val(&v));
-      AppendKeyEncoding(v, &key_buf_);
-    }
-    if (key_buf_ != key) return loss("key does not match its partition values");
-    if (KeyGroupOfValues(values) != key_group) return loss("key in the wrong key group");
-    if (index_.contains(std::string_view(key_buf_))) return loss("key restored twice");
-    State st;
-    VIGIL_RETURN_IF_ERROR(decode(&dec, &st));
-    VIGIL_RETURN_IF_ERROR(dec.ExpectDone());
-
     const uint32_t slot = AllocSlot();
     Entry& en = entries_[slot];
-    en.key = std::move(values);
+    en.key = std::move(entry.values);
     en.key_group = key_group;
-    en.state = std::move(st);
-    Activate(slot, order, /*stored=*/true);
+    en.state = std::move(entry.state);
+    Activate(slot, entry.order, /*stored=*/true);  // the key is in key_buf_
     return slot;
   }
 
@@ -308,6 +284,52 @@ class KeyedState {
   size_t KeyBytes(uint32_t slot) const { return entries_[slot].key.capacity() * sizeof(Value); }
 
  private:
+  struct RestoredEntry {
+    uint64_t order = 0;
+    std::vector<Value> values;
+    State state;
+  };
+
+  // Restore's checks and decoding, leaving the key's encoding in key_buf_. Errors: any
+  // (Restore reports them as DataLoss under the state's name).
+  template <typename Decode>
+  absl::Status DecodeEntry(uint16_t key_group, std::string_view key, std::string_view value,
+                           const Decode& decode, RestoredEntry* out) {
+    Decoder dec(value);
+    std::string_view version;
+    VIGIL_RETURN_IF_ERROR(dec.Raw(1, &version));
+    if (static_cast<uint8_t>(version[0]) != kEnvelopeVersion) {
+      return absl::DataLossError(absl::StrCat(
+          "unknown envelope version ", static_cast<int>(static_cast<uint8_t>(version[0]))));
+    }
+    uint32_t format;
+    uint64_t n;
+    VIGIL_RETURN_IF_ERROR(dec.U32(&format));
+    if (format != options_.format) {
+      return absl::DataLossError(absl::StrCat("unknown format ", format));
+    }
+    VIGIL_RETURN_IF_ERROR(dec.U64(&out->order));
+    VIGIL_RETURN_IF_ERROR(dec.U64(&n));
+    if (n != options_.key_slots.size()) {
+      return absl::DataLossError("wrong number of partition values");
+    }
+    out->values.resize(n);
+    key_buf_.clear();
+    for (Value& v : out->values) {
+      VIGIL_RETURN_IF_ERROR(dec.Val(&v));
+      AppendKeyEncoding(v, &key_buf_);
+    }
+    if (key_buf_ != key) return absl::DataLossError("key does not match its partition values");
+    if (KeyGroupOfValues(out->values) != key_group) {
+      return absl::DataLossError("key in the wrong key group");
+    }
+    if (index_.contains(std::string_view(key_buf_))) {
+      return absl::DataLossError("key restored twice");
+    }
+    VIGIL_RETURN_IF_ERROR(decode(&dec, &out->state));
+    return dec.ExpectDone();
+  }
+
   // Partition keys are looked up by their encoding: one cache miss per lookup.
   struct KeyHash {
     using is_transparent = void;
@@ -364,6 +386,10 @@ class KeyedState {
       return slot > o.slot;
     }
   };
+
+  ABSL_ATTRIBUTE_NOINLINE void LogDelete(const Entry& en) {
+    pending_deletes_.emplace(std::string(KeyView(en.encoded)), en.key_group);
+  }
 
   // Out of line: ArmTimer's check is on the per-event path, a push much rarer.
   ABSL_ATTRIBUTE_NOINLINE void PushTimer(uint32_t slot, int64_t deadline) {

@@ -200,7 +200,7 @@ absl::Status WhenOperator::Restore(uint16_t key_group, std::string_view key,
         uint32_t phase;
         bool has_last;
         VIGIL_RETURN_IF_ERROR(dec->U32(&phase));
-        if (phase > 1) return absl::DataLossError("when state: bad phase");
+        if (phase > 1) return absl::DataLossError("bad phase");
         ks->phase = phase == 1 ? Phase::kFiring : Phase::kPending;
         VIGIL_RETURN_IF_ERROR(dec->I64(&ks->run_start));
         VIGIL_RETURN_IF_ERROR(dec->Bool(&ks->streak));

@@ -271,15 +271,15 @@ absl::Status WindowOperator::Restore(uint16_t key_group, std::string_view key,
     uint64_t naggs, npanes;
     VIGIL_RETURN_IF_ERROR(dec->U64(&naggs));
     if (naggs != spec_->aggs.size()) {
-      return absl::DataLossError("window state: wrong number of aggregates");
+      return absl::DataLossError("wrong number of aggregates");
     }
     VIGIL_RETURN_IF_ERROR(dec->U64(&npanes));
-    if (npanes > dec->remaining()) return absl::DataLossError("window state: bad pane count");
+    if (npanes > dec->remaining()) return absl::DataLossError("bad pane count");
     for (uint64_t i = 0; i < npanes; ++i) {
       Pane p;
       VIGIL_RETURN_IF_ERROR(dec->I64(&p.start));
       if (!ks->panes.empty() && ks->panes.back().start >= p.start) {
-        return absl::DataLossError("window state: panes out of order");
+        return absl::DataLossError("panes out of order");
       }
       p.aggs.resize(naggs);
       for (WindowAggState& a : p.aggs) {
@@ -288,11 +288,11 @@ absl::Status WindowOperator::Restore(uint16_t key_group, std::string_view key,
         VIGIL_RETURN_IF_ERROR(dec->Val(&a.v));
         VIGIL_RETURN_IF_ERROR(dec->F64(&a.fsum));
         VIGIL_RETURN_IF_ERROR(dec->U64(&n));
-        if (n > dec->remaining()) return absl::DataLossError("window state: bad value count");
+        if (n > dec->remaining()) return absl::DataLossError("bad value count");
         a.nums.resize(n);
         for (double& d : a.nums) VIGIL_RETURN_IF_ERROR(dec->F64(&d));
         VIGIL_RETURN_IF_ERROR(dec->U64(&n));
-        if (n > dec->remaining()) return absl::DataLossError("window state: bad value count");
+        if (n > dec->remaining()) return absl::DataLossError("bad value count");
         for (uint64_t j = 0; j < n; ++j) {
           Value v;
           VIGIL_RETURN_IF_ERROR(dec->Val(&v));
