@@ -144,7 +144,7 @@ absl::Status CepOperator::Process(const EventPtr& e) {
 }
 
 absl::Status CepOperator::AdvanceWatermark(Watermark wm) {
-  VIGIL_RETURN_IF_ERROR(FireTimers(wm.ms));
+  if (keys_.TimerDue(wm.ms)) VIGIL_RETURN_IF_ERROR(FireTimers(wm.ms));
   if (wm != Watermark::Max()) return absl::OkStatus();
   // All inputs ended: close every window (rules without `within` included), in the order the
   // keys were created so that the output does not depend on slot reuse or restore order.

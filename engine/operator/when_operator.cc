@@ -151,6 +151,7 @@ absl::Status WhenOperator::Process(const EventPtr& record) {
 }
 
 absl::Status WhenOperator::AdvanceWatermark(Watermark wm) {
+  if (!keys_.TimerDue(wm.ms)) return absl::OkStatus();  // the common case, inline
   uint32_t slot;
   int64_t deadline;
   while (keys_.PopDueTimer(wm.ms, &slot, &deadline)) {
