@@ -5,10 +5,14 @@
 // logic, without decoding, reordering or sinks.
 //
 //   build/bench/operator_bench --benchmark_min_time=2
-//   (instructions per event, deterministic: valgrind --tool=callgrind build/bench/operator_bench
-//    --benchmark_filter=BM_Fraud --benchmark_min_time=0.5)
+// Instructions per event, deterministic (a fixed number of events per benchmark):
+//   VIGIL_BENCH_EVENTS=300000 valgrind --tool=callgrind build/bench/operator_bench
+//     --benchmark_filter=BM_Fraud$
+// then the inclusive cost of RuleOperator::Process (callgrind_annotate --inclusive=yes) over
+// its calls.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <memory>
 #include <random>
 #include <string>
@@ -182,28 +186,40 @@ void BM_Fraud(benchmark::State& bs) {
   static const std::vector<EventPtr> events = FraudEvents();
   Run(bs, kFraud, events, 0);
 }
-BENCHMARK(BM_Fraud);
 
 // The same with an incremental snapshot every 100,000 events (the keys changed since).
 void BM_FraudSnapshots(benchmark::State& bs) {
   static const std::vector<EventPtr> events = FraudEvents();
   Run(bs, kFraud, events, 100000);
 }
-BENCHMARK(BM_FraudSnapshots);
 
 void BM_Expire(benchmark::State& bs) {
   static const std::vector<EventPtr> events = ExpireEvents();
   Run(bs, kExpire, events, 0);
 }
-BENCHMARK(BM_Expire);
 
 void BM_WindowWhen(benchmark::State& bs) {
   static const std::vector<EventPtr> events = MetricsEvents();
   Run(bs, kWindowWhen, events, 0);
 }
-BENCHMARK(BM_WindowWhen);
 
 }  // namespace
 }  // namespace vigil::engine
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  using namespace vigil::engine;
+  // VIGIL_BENCH_EVENTS=N: exactly N events per benchmark (for instruction counts).
+  const char* fixed = std::getenv("VIGIL_BENCH_EVENTS");
+  for (auto [name, fn] : {std::pair{"BM_Fraud", &BM_Fraud},
+                          std::pair{"BM_FraudSnapshots", &BM_FraudSnapshots},
+                          std::pair{"BM_Expire", &BM_Expire},
+                          std::pair{"BM_WindowWhen", &BM_WindowWhen}}) {
+    auto* b = benchmark::RegisterBenchmark(name, fn);
+    if (fixed != nullptr) b->Iterations(std::atoll(fixed));
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
