@@ -10,46 +10,46 @@ namespace {
 void PutLE(uint64_t v, int bytes, std::string* out) {
   for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
 }
+
+// One partition value: its payload, then its type tag.
+void HashPartitionValue(const Value& v, StableHasher* h) {
+  unsigned char tag = static_cast<unsigned char>(v.type());
+  switch (v.type()) {
+    case Type::kNull:
+      break;
+    case Type::kBool:
+    case Type::kTimestamp: {
+      int64_t i = v.as_int();
+      h->Bytes(&i, sizeof i);
+      break;
+    }
+    case Type::kInt:
+    case Type::kFloat: {
+      // Numbers that compare equal (1 and 1.0) must land in the same group.
+      tag = static_cast<unsigned char>(Type::kFloat);
+      double d = v.AsDouble();
+      if (d == 0) d = 0;  // -0.0 == 0.0
+      h->Bytes(&d, sizeof d);
+      break;
+    }
+    case Type::kString:
+      h->Bytes(v.as_string().data(), v.as_string().size());
+      break;
+  }
+  h->Byte(tag);
+}
 }  // namespace
 
 uint64_t PartitionKeyHash(const std::vector<int>& slots, const Event& e) {
   StableHasher h;
-  for (int slot : slots) {
-    const Value& v = e.values[slot];
-    unsigned char tag = static_cast<unsigned char>(v.type());
-    switch (v.type()) {
-      case Type::kNull:
-        break;
-      case Type::kBool:
-      case Type::kTimestamp: {
-        int64_t i = v.as_int();
-        h.Bytes(&i, sizeof i);
-        break;
-      }
-      case Type::kInt:
-      case Type::kFloat: {
-        // Numbers that compare equal (1 and 1.0) must land in the same group.
-        tag = static_cast<unsigned char>(Type::kFloat);
-        double d = v.AsDouble();
-        if (d == 0) d = 0;  // -0.0 == 0.0
-        h.Bytes(&d, sizeof d);
-        break;
-      }
-      case Type::kString:
-        h.Bytes(v.as_string().data(), v.as_string().size());
-        break;
-    }
-    h.Byte(tag);
-  }
+  for (int slot : slots) HashPartitionValue(e.values[slot], &h);
   return h.state();
 }
 
 uint16_t KeyGroupOfValues(const std::vector<Value>& key) {
-  Event e;
-  e.values = key;
-  std::vector<int> slots(key.size());
-  for (size_t i = 0; i < slots.size(); ++i) slots[i] = static_cast<int>(i);
-  return KeyGroupOf(PartitionKeyHash(slots, e));
+  StableHasher h;
+  for (const Value& v : key) HashPartitionValue(v, &h);
+  return KeyGroupOf(h.state());
 }
 
 void AppendKeyEncoding(const Value& v, std::string* out) {

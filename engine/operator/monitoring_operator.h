@@ -27,9 +27,10 @@
 //   one AdvanceWatermark is in event-time order (a pattern's CepOperator fires its timers
 //   due at a record's time itself).
 //
-// State: each sub-operator keeps its own keyed state under the encoded partition key. In a
-// snapshot every key is prefixed with one byte naming the sub-operator ('w' window, 'n' when,
-// 'p' pattern); Restore dispatches on that byte and strips it. Key groups are the
+// State: each sub-operator keeps its own keyed state (KeyedState, keyed_state.h) under the
+// encoded partition key. In a snapshot every key is prefixed with one byte naming the
+// sub-operator ('w' window, 'n' when, 'p' pattern); Restore dispatches on that byte and
+// strips it. Key groups are the
 // sub-operators' own (all equal to KeyGroupOf(PartitionKeyHash(partition values)), as the
 // job routes events). A restored operator emits exactly what the uninterrupted one would.
 //

@@ -42,10 +42,12 @@
 //   annotations likewise;
 // - events: empty;
 // - id = StableRecordId(rule, kind, key, {seq of the triggering record}, time).
+// (RecordBuilder, record_builder.h, assembles them as it does a pattern's.)
 //
-// State: only pending and firing keys are kept (a few words each, plus the last record while
-// firing with `no data after`); idle keys are freed. One nodata timer per firing key sits in a
-// min-heap (lazily re-armed when the deadline moved on).
+// State (engine/operator/keyed_state.h): only pending and firing keys are kept (a few words
+// each, plus the last record while firing with `no data after`); idle keys are freed. One
+// nodata timer per firing key in the toolkit's min-heap (lazily re-armed when the deadline
+// moved on); timers due at the same time fire in key slot order.
 //
 // Thread-compatible: one instance per worker and rule. `rules` is kept alive by the operator,
 // `router` must outlive it.
@@ -57,13 +59,14 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "cep/rule_set.h"
 #include "core/event.h"
 #include "core/schema.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "engine/operator/keyed_state.h"
 #include "engine/operator/operator.h"
+#include "engine/operator/record_builder.h"
 #include "engine/operator/record_router.h"
 #include "engine/record.h"
 
@@ -99,76 +102,53 @@ class WhenOperator {
   WhenOperatorStats stats() const;
 
   // Checkpoint hooks, with the signatures of RuleOperator (engine/operator/operator.h) so that
-  // the rule operator that owns this one can delegate to them. State keys are the encoded
-  // partition key; key groups are KeyGroupOf(PartitionKeyHash(partition values)). A composite
+  // the rule operator that owns this one can delegate to them: KeyedState's snapshots
+  // (keyed_state.h: envelope, changed keys, deletes of stored keys freed since). A composite
   // that also snapshots an upstream WindowOperator must prefix the keys to keep them apart.
-  // Value format (engine/state/codec.h, version 1): U32 1, U64 #partition values, Val...,
-  // U32 phase (0 pending, 1 firing), I64 run_start, Bool streak, I64 streak_since,
-  // Bool has_last, [Ev last, I64 nodata deadline].
-  //
-  // Snapshot: writes every key changed since the previous Snapshot (all live keys if `full`)
-  // and a Delete for every key freed since then.
+  // Body (engine/state/codec.h, format kStateFormat): U32 phase (0 pending, 1 firing),
+  // I64 run_start, Bool streak, I64 streak_since, Bool has_last, [Ev last, I64 nodata
+  // deadline].
+  static constexpr uint32_t kStateFormat = 1;
   absl::Status Snapshot(SnapshotWriter* out, bool full);
   // Forgets the changed keys without writing them (jobs that never checkpoint).
-  void DiscardChanges() { dirty_.clear(); }
+  void DiscardChanges() { keys_.DiscardChanges(); }
   // Restores one key written by Snapshot (before any record) and re-arms its nodata timer.
-  // Errors: DataLoss on a malformed value or one whose key differs from `key`; AlreadyExists
-  // when the key is live already.
+  // Errors: DataLoss on a malformed value, one whose key or key group differs from `key` /
+  // `key_group`, or a key live already.
   absl::Status Restore(uint16_t key_group, std::string_view key, std::string_view value);
 
  private:
   enum class Phase : uint8_t { kPending, kFiring };
   struct KeyState {
-    std::vector<Value> key;
-    std::string encoded;
     Phase phase = Phase::kPending;
     int64_t run_start = 0;  // pending: time of the run's first true record
     bool streak = false;    // firing: the resolving condition holds since streak_since
     int64_t streak_since = 0;
     EventPtr last;  // firing with `no data after`: the last record
     int64_t nodata_deadline = 0;
-    bool armed = false;  // a nodata timer is in the heap
-    uint16_t key_group = 0;
-    uint32_t generation = 0;
-    bool live = false;
+    void Clear() { *this = KeyState(); }
   };
-  struct Timer {
-    int64_t deadline;
-    uint32_t slot;
-    uint32_t generation;
-    bool operator>(const Timer& o) const {
-      return deadline != o.deadline ? deadline > o.deadline : slot > o.slot;
-    }
-  };
+  using Keys = KeyedState<KeyState>;
 
   WhenOperator(std::shared_ptr<const cep::RuleSet> rules, const cep::RuleDef* rule,
                RecordRouter* router);
 
-  void EncodeKey(const Event& r);  // into key_buf_
-  uint32_t CreateKey(const Event& r);
-  uint32_t NewSlot();
-  void MarkDirty(const KeyState& ks) { dirty_.try_emplace(ks.encoded, ks.key_group); }
-  void FreeKey(uint32_t slot);
   absl::Status Fire(uint32_t slot, const EventPtr& r);
   void TouchFiring(uint32_t slot, const EventPtr& r);  // keeps `last`, arms the nodata timer
-  absl::Status Emit(const KeyState& ks, RecordKind kind, const Event& r, EventTime time);
+  absl::Status Emit(uint32_t slot, RecordKind kind, const Event& r, EventTime time);
+  // Emits the key's nodata record and frees it.
+  absl::Status EmitNodata(uint32_t slot);
 
   std::shared_ptr<const cep::RuleSet> rules_;
   const cep::RuleDef* rule_;
   const cep::WhenSpec* spec_;
   const Schema* schema_;
   RecordRouter* router_;
-  std::vector<int> key_slots_;  // where the partition values are in an input record
   int64_t for_ms_ = 0;
   int64_t keep_ms_ = 0;
   std::optional<int64_t> no_data_ms_;
-
-  absl::flat_hash_map<std::string, uint32_t> index_;
-  std::string key_buf_;
-  std::vector<KeyState> keys_;
-  std::vector<uint32_t> free_slots_;
-  std::vector<Timer> timers_;                         // min-heap by (deadline, slot)
-  absl::flat_hash_map<std::string, uint16_t> dirty_;  // encoded key -> key group
+  RecordBuilder builder_;
+  Keys keys_;
   WhenOperatorStats stats_;
 };
 

@@ -7,10 +7,8 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
-#include "engine/operator/key_group.h"
-#include "engine/operator/keyed_snapshot.h"
+#include "core/codec.h"
 #include "engine/stable_hash.h"
-#include "engine/state/codec.h"
 
 namespace vigil::engine {
 
@@ -69,6 +67,16 @@ absl::StatusOr<std::unique_ptr<WindowOperator>> WindowOperator::Create(
       new WindowOperator(std::move(rules), &rule, std::move(output)));
 }
 
+namespace {
+KeyedStateOptions KeysOptions(const cep::RuleDef& rule) {
+  KeyedStateOptions o;
+  o.key_slots = rule.partition_slots;
+  o.format = WindowOperator::kStateFormat;
+  o.name = absl::StrCat("rule '", rule.name, "': window state");
+  return o;
+}
+}  // namespace
+
 WindowOperator::WindowOperator(std::shared_ptr<const cep::RuleSet> rules, const cep::RuleDef* rule,
                                Output output)
     : rules_(std::move(rules)),
@@ -77,106 +85,68 @@ WindowOperator::WindowOperator(std::shared_ptr<const cep::RuleSet> rules, const 
       output_(std::move(output)),
       size_(spec_->size.ms),
       slide_(spec_->slide.ms),
-      pane_(std::gcd(size_, slide_)) {}
+      pane_(std::gcd(size_, slide_)),
+      keys_(KeysOptions(*rule)) {}
 
 WindowOperator::~WindowOperator() = default;
 
 WindowOperatorStats WindowOperator::stats() const {
   WindowOperatorStats s = stats_;
-  s.live_keys = index_.size();
+  s.live_keys = keys_.size();
   s.live_panes = 0;
-  for (const KeyState& ks : keys_) s.live_panes += ks.panes.size();
+  keys_.ForEachLive([&](uint32_t slot) { s.live_panes += keys_.state(slot).panes.size(); });
   return s;
 }
 
-uint32_t WindowOperator::FindOrCreateKey(const Event& e) {
-  key_buf_.clear();
-  for (int s : rule_->partition_slots) AppendKeyEncoding(e.values[s], &key_buf_);
-  auto it = index_.find(key_buf_);
-  if (it != index_.end()) return it->second;
-  std::vector<Value> key;
-  key.reserve(rule_->partition_slots.size());
-  for (int s : rule_->partition_slots) key.push_back(e.values[s]);
-  return CreateKey(std::move(key));
-}
-
-uint32_t WindowOperator::CreateKey(std::vector<Value> key) {
-  uint32_t slot;
-  if (!free_slots_.empty()) {
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(keys_.size());
-    keys_.emplace_back();
-  }
-  KeyState& ks = keys_[slot];
-  ks.key = std::move(key);
-  ks.encoded = key_buf_;
-  ks.key_group = KeyGroupOfValues(ks.key);
-  ks.live = true;
-  index_.emplace(ks.encoded, slot);
-  ++stats_.keys_created;
-  return slot;
-}
-
-void WindowOperator::FreeKey(uint32_t slot) {
-  KeyState& ks = keys_[slot];
-  dirty_[ks.encoded] = ks.key_group;
-  index_.erase(ks.encoded);
-  ks.key.clear();
-  ks.encoded.clear();
-  ks.panes.clear();
-  ks.panes.shrink_to_fit();
-  ks.live = false;
-  ++ks.generation;  // invalidates its timer
-  free_slots_.push_back(slot);
-}
-
 void WindowOperator::Rearm(uint32_t slot, int64_t done) {
-  KeyState& ks = keys_[slot];
+  std::deque<Pane>& panes = keys_.state(slot).panes;
   // A pane's last window starts at FloorTo(start, slide); once that window is done the pane
   // is of no further use.
   if (done != kMin) {
-    while (!ks.panes.empty() &&
-           SatAdd(FloorTo(ks.panes.front().start, slide_), size_) - 1 <= done) {
-      ks.panes.pop_front();
+    while (!panes.empty() && SatAdd(FloorTo(panes.front().start, slide_), size_) - 1 <= done) {
+      panes.pop_front();
     }
   }
-  if (ks.panes.empty()) {
-    FreeKey(slot);
+  if (panes.empty()) {
+    keys_.Free(slot);
     return;
   }
   // The first window containing the front pane p: start >= p.start + pane - size; and not
   // done: start + size - 1 > done. It contains p (see the header: slide <= size, and both are
-  // multiples of pane), hence it is not empty.
-  int64_t start = CeilTo(ks.panes.front().start + pane_ - size_, slide_);
+  // multiples of pane), hence it is not empty. The timer is due at the window's last
+  // millisecond; an earlier deadline than the armed one (a pane inserted in front) supersedes
+  // it.
+  int64_t start = CeilTo(panes.front().start + pane_ - size_, slide_);
   if (done != kMin) start = std::max(start, CeilTo(SatAdd(done, 2 - size_), slide_));
-  timers_.push_back(Timer{SatAdd(start, size_), slot, ks.generation});
-  std::push_heap(timers_.begin(), timers_.end(), std::greater<Timer>());
+  keys_.ArmTimer(slot, SatAdd(start, size_) - 1);
 }
 
 absl::Status WindowOperator::Process(const Event& e) {
   ++stats_.events;
   const int64_t t = e.time.ms;
   const int64_t pane_start = FloorTo(t, pane_);
-  uint32_t slot = FindOrCreateKey(e);
-  KeyState& ks = keys_[slot];
-  dirty_.try_emplace(ks.encoded, ks.key_group);
-  const bool was_empty = ks.panes.empty();
+  uint32_t slot = keys_.Find(e);
+  if (slot == Keys::kNone) {
+    slot = keys_.Create(e, /*order=*/0);
+    ++stats_.keys_created;
+  }
+  keys_.MarkDirty(slot);
+  std::deque<Pane>& panes = keys_.state(slot).panes;
+  const bool was_empty = panes.empty();
   Pane* pane;
   bool new_front = false;
-  if (was_empty || ks.panes.back().start < pane_start) {
-    ks.panes.push_back(Pane{pane_start, std::vector<WindowAggState>(spec_->aggs.size())});
-    pane = &ks.panes.back();
-  } else if (ks.panes.back().start == pane_start) {
-    pane = &ks.panes.back();
+  if (was_empty || panes.back().start < pane_start) {
+    panes.push_back(Pane{pane_start, std::vector<WindowAggState>(spec_->aggs.size())});
+    pane = &panes.back();
+  } else if (panes.back().start == pane_start) {
+    pane = &panes.back();
   } else {
     // Out of order (not expected from the job): insert in place.
-    auto it = std::lower_bound(ks.panes.begin(), ks.panes.end(), pane_start,
+    auto it = std::lower_bound(panes.begin(), panes.end(), pane_start,
                                [](const Pane& p, int64_t s) { return p.start < s; });
-    if (it == ks.panes.end() || it->start != pane_start) {
-      new_front = it == ks.panes.begin();
-      it = ks.panes.insert(it, Pane{pane_start, std::vector<WindowAggState>(spec_->aggs.size())});
+    if (it == panes.end() || it->start != pane_start) {
+      new_front = it == panes.begin();
+      it = panes.insert(it, Pane{pane_start, std::vector<WindowAggState>(spec_->aggs.size())});
     }
     pane = &*it;
   }
@@ -193,57 +163,51 @@ absl::Status WindowOperator::Process(const Event& e) {
   if (last_wm_.ms != kMin && Due(SatAdd(FloorTo(pane_start, slide_), size_), last_wm_.ms)) {
     ++stats_.late_events;  // every window of this event has fired already
   }
-  if (was_empty || new_front) {
-    if (new_front) ++ks.generation;  // the armed timer is too late now
-    Rearm(slot, last_wm_.ms);
-  }
+  if (was_empty || new_front) Rearm(slot, last_wm_.ms);
   return absl::OkStatus();
 }
 
 absl::Status WindowOperator::AdvanceWatermark(Watermark wm) {
   if (wm <= last_wm_) return absl::OkStatus();
-  while (!timers_.empty() && Due(timers_.front().end, wm.ms)) {
-    std::pop_heap(timers_.begin(), timers_.end(), std::greater<Timer>());
-    Timer t = timers_.back();
-    timers_.pop_back();
-    if (!keys_[t.slot].live || keys_[t.slot].generation != t.generation) continue;
-    VIGIL_RETURN_IF_ERROR(EmitWindow(t.slot, t.end));
-    dirty_.try_emplace(keys_[t.slot].encoded, keys_[t.slot].key_group);
-    Rearm(t.slot, t.end - 1);
+  uint32_t slot;
+  int64_t due;
+  while (keys_.PopDueTimer(wm.ms, &slot, &due)) {
+    const int64_t end = due + 1;
+    VIGIL_RETURN_IF_ERROR(EmitWindow(slot, end));
+    keys_.MarkDirty(slot);
+    Rearm(slot, end - 1);
   }
   last_wm_ = wm;
-  if (wm == Watermark::Max()) {
-    timers_.clear();  // (all keys were freed by Rearm)
-  }
+  if (wm == Watermark::Max()) keys_.ClearTimers();  // (all keys were freed by Rearm)
   return absl::OkStatus();
 }
 
-uint64_t WindowOperator::RecordSeq(const KeyState& ks, int64_t end) const {
+uint64_t WindowOperator::RecordSeq(uint32_t slot, int64_t end) const {
   StableHasher h;
   h.Str(rule_->name);
-  h.Str(std::string_view(ks.encoded.data(), ks.encoded.size()));
+  h.Str(keys_.encoded_key(slot));
   h.U64(static_cast<uint64_t>(end));
   return h.Finish();
 }
 
 absl::Status WindowOperator::EmitWindow(uint32_t slot, int64_t end) {
-  KeyState& ks = keys_[slot];
+  std::deque<Pane>& panes = keys_.state(slot).panes;
   const int64_t start = end - size_;
   const size_t naggs = spec_->aggs.size();
   // The window's panes: a run at the front of the deque (the front pane is in the window).
   size_t first = 0;
-  while (first < ks.panes.size() && ks.panes[first].start < start) ++first;
+  while (first < panes.size() && panes[first].start < start) ++first;
   size_t last = first;
-  while (last < ks.panes.size() && ks.panes[last].start < end) ++last;
+  while (last < panes.size() && panes[last].start < end) ++last;
   if (first == last) return absl::OkStatus();  // empty (not expected: see Rearm)
 
   auto record = std::make_shared<Event>();
   record->values.reserve(spec_->record_schema.size());
-  for (const Value& v : ks.key) record->values.push_back(v);
+  for (const Value& v : keys_.key(slot)) record->values.push_back(v);
   if (last - first == 1) {
     // One pane (always so for tumbling windows): finalise it directly; a pane whose window
     // fired may still be read by later windows, and WindowAggResult only reorders values.
-    Pane& p = ks.panes[first];
+    Pane& p = panes[first];
     for (size_t i = 0; i < naggs; ++i) {
       record->values.push_back(WindowAggResult(spec_->aggs[i], &p.aggs[i]));
     }
@@ -251,7 +215,7 @@ absl::Status WindowOperator::EmitWindow(uint32_t slot, int64_t end) {
     merged_.assign(naggs, WindowAggState());
     for (size_t p = first; p < last; ++p) {
       for (size_t i = 0; i < naggs; ++i) {
-        WindowAggMerge(spec_->aggs[i].fn, ks.panes[p].aggs[i], &merged_[i]);
+        WindowAggMerge(spec_->aggs[i].fn, panes[p].aggs[i], &merged_[i]);
       }
     }
     for (size_t i = 0; i < naggs; ++i) {
@@ -263,7 +227,7 @@ absl::Status WindowOperator::EmitWindow(uint32_t slot, int64_t end) {
   record->values.push_back(Value::Timestamp(EventTime(end)));
   record->time = EventTime(end);
   record->stream = static_cast<uint32_t>(rule_->stream);
-  record->seq = RecordSeq(ks, end);
+  record->seq = RecordSeq(slot, end);
   std::string& raw = record->raw;
   raw.push_back('{');
   const auto& fields = spec_->record_schema.fields();
@@ -278,102 +242,70 @@ absl::Status WindowOperator::EmitWindow(uint32_t slot, int64_t end) {
   return output_(record);
 }
 
-namespace {
-constexpr uint32_t kWindowStateVersion = 1;
-}  // namespace
-
 absl::Status WindowOperator::Snapshot(SnapshotWriter* out, bool full) {
-  auto put = [&](const KeyState& ks) {
-    std::string value;
-    state::Encoder enc(&value);
-    enc.U32(kWindowStateVersion);
-    enc.I64(last_wm_.ms);
-    enc.U64(ks.key.size());
-    for (const Value& v : ks.key) enc.Val(v);
-    enc.U64(spec_->aggs.size());
-    enc.U64(ks.panes.size());
+  keys_.Snapshot(out, full, [this](const KeyState& ks, Encoder* enc) {
+    enc->I64(last_wm_.ms);
+    enc->U64(spec_->aggs.size());
+    enc->U64(ks.panes.size());
     for (const Pane& p : ks.panes) {
-      enc.I64(p.start);
+      enc->I64(p.start);
       for (const WindowAggState& a : p.aggs) {
-        enc.I64(a.n);
-        enc.Val(a.v);
-        enc.F64(a.fsum);
-        enc.U64(a.nums.size());
-        for (double d : a.nums) enc.F64(d);
-        enc.U64(a.set.size());
-        for (const Value& v : a.set) enc.Val(v);
+        enc->I64(a.n);
+        enc->Val(a.v);
+        enc->F64(a.fsum);
+        enc->U64(a.nums.size());
+        for (double d : a.nums) enc->F64(d);
+        enc->U64(a.set.size());
+        for (const Value& v : a.set) enc->Val(v);
       }
     }
-    out->Put(ks.key_group, ks.encoded, value);
-  };
-  WriteKeyedSnapshot(keys_, index_, &dirty_, full, out, put);
+  });
   return absl::OkStatus();
 }
 
 absl::Status WindowOperator::Restore(uint16_t key_group, std::string_view key,
                                      std::string_view value) {
-  state::Decoder dec(value);
-  uint32_t version;
-  VIGIL_RETURN_IF_ERROR(dec.U32(&version));
-  if (version != kWindowStateVersion) {
-    return absl::DataLossError(absl::StrCat("window state: unknown version ", version));
-  }
-  int64_t wm;
-  VIGIL_RETURN_IF_ERROR(dec.I64(&wm));
-  uint64_t nkey;
-  VIGIL_RETURN_IF_ERROR(dec.U64(&nkey));
-  if (nkey != rule_->partition_slots.size()) {
-    return absl::DataLossError("window state: wrong number of partition values");
-  }
-  std::vector<Value> values(nkey);
-  key_buf_.clear();
-  for (Value& v : values) {
-    VIGIL_RETURN_IF_ERROR(dec.Val(&v));
-    AppendKeyEncoding(v, &key_buf_);
-  }
-  if (key_buf_ != key) return absl::DataLossError("window state: key does not match");
-  if (index_.contains(key_buf_)) return absl::AlreadyExistsError("window state: key is live");
-  uint64_t naggs, npanes;
-  VIGIL_RETURN_IF_ERROR(dec.U64(&naggs));
-  if (naggs != spec_->aggs.size()) {
-    return absl::DataLossError("window state: wrong number of aggregates");
-  }
-  VIGIL_RETURN_IF_ERROR(dec.U64(&npanes));
-  if (npanes > dec.remaining()) return absl::DataLossError("window state: bad pane count");
-  std::deque<Pane> panes;
-  for (uint64_t i = 0; i < npanes; ++i) {
-    Pane p;
-    VIGIL_RETURN_IF_ERROR(dec.I64(&p.start));
-    if (!panes.empty() && panes.back().start >= p.start) {
-      return absl::DataLossError("window state: panes out of order");
+  int64_t wm = kMin;
+  auto decode = [&](Decoder* dec, KeyState* ks) -> absl::Status {
+    VIGIL_RETURN_IF_ERROR(dec->I64(&wm));
+    uint64_t naggs, npanes;
+    VIGIL_RETURN_IF_ERROR(dec->U64(&naggs));
+    if (naggs != spec_->aggs.size()) {
+      return absl::DataLossError("wrong number of aggregates");
     }
-    p.aggs.resize(naggs);
-    for (WindowAggState& a : p.aggs) {
-      uint64_t n;
-      VIGIL_RETURN_IF_ERROR(dec.I64(&a.n));
-      VIGIL_RETURN_IF_ERROR(dec.Val(&a.v));
-      VIGIL_RETURN_IF_ERROR(dec.F64(&a.fsum));
-      VIGIL_RETURN_IF_ERROR(dec.U64(&n));
-      if (n > dec.remaining()) return absl::DataLossError("window state: bad value count");
-      a.nums.resize(n);
-      for (double& d : a.nums) VIGIL_RETURN_IF_ERROR(dec.F64(&d));
-      VIGIL_RETURN_IF_ERROR(dec.U64(&n));
-      if (n > dec.remaining()) return absl::DataLossError("window state: bad value count");
-      for (uint64_t j = 0; j < n; ++j) {
-        Value v;
-        VIGIL_RETURN_IF_ERROR(dec.Val(&v));
-        a.set.insert(std::move(v));
+    VIGIL_RETURN_IF_ERROR(dec->U64(&npanes));
+    if (npanes > dec->remaining()) return absl::DataLossError("bad pane count");
+    for (uint64_t i = 0; i < npanes; ++i) {
+      Pane p;
+      VIGIL_RETURN_IF_ERROR(dec->I64(&p.start));
+      if (!ks->panes.empty() && ks->panes.back().start >= p.start) {
+        return absl::DataLossError("panes out of order");
       }
+      p.aggs.resize(naggs);
+      for (WindowAggState& a : p.aggs) {
+        uint64_t n;
+        VIGIL_RETURN_IF_ERROR(dec->I64(&a.n));
+        VIGIL_RETURN_IF_ERROR(dec->Val(&a.v));
+        VIGIL_RETURN_IF_ERROR(dec->F64(&a.fsum));
+        VIGIL_RETURN_IF_ERROR(dec->U64(&n));
+        if (n > dec->remaining()) return absl::DataLossError("bad value count");
+        a.nums.resize(n);
+        for (double& d : a.nums) VIGIL_RETURN_IF_ERROR(dec->F64(&d));
+        VIGIL_RETURN_IF_ERROR(dec->U64(&n));
+        if (n > dec->remaining()) return absl::DataLossError("bad value count");
+        for (uint64_t j = 0; j < n; ++j) {
+          Value v;
+          VIGIL_RETURN_IF_ERROR(dec->Val(&v));
+          a.set.insert(std::move(v));
+        }
+      }
+      ks->panes.push_back(std::move(p));
     }
-    panes.push_back(std::move(p));
-  }
-  VIGIL_RETURN_IF_ERROR(dec.ExpectDone());
-  (void)key_group;  // recomputed from the values
+    return absl::OkStatus();
+  };
+  VIGIL_ASSIGN_OR_RETURN(const uint32_t slot, keys_.Restore(key_group, key, value, decode));
   last_wm_ = std::max(last_wm_, Watermark(wm));
-  if (panes.empty()) return absl::OkStatus();
-  uint32_t slot = CreateKey(std::move(values));
-  keys_[slot].panes = std::move(panes);
-  Rearm(slot, last_wm_.ms);
+  Rearm(slot, last_wm_.ms);  // arms the timer (or frees a key without a pane)
   return absl::OkStatus();
 }
 

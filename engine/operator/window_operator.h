@@ -32,12 +32,13 @@
 //   records are stable.
 // Empty windows emit nothing.
 //
-// State: per key, a sorted run of panes of width gcd(W, S) holding partial aggregates (see
-// window_aggregates.h); a window is the merge of its W / gcd(W, S) panes, so an event is added
-// once whatever the overlap. A pane is dropped as soon as its last window fired; a key with no
-// pane is freed. quantile keeps the pane's values, distinct its distinct values. One timer per
-// live key (its next window end) sits in a min-heap, so a watermark only touches keys with a
-// window due.
+// State (engine/operator/keyed_state.h): per key, a sorted run of panes of width gcd(W, S)
+// holding partial aggregates (see window_aggregates.h); a window is the merge of its
+// W / gcd(W, S) panes, so an event is added once whatever the overlap. A pane is dropped as
+// soon as its last window fired; a key with no pane is freed. quantile keeps the pane's
+// values, distinct its distinct values. One timer per live key (due at its next window's last
+// millisecond, end - 1) sits in the toolkit's min-heap, so a watermark only touches keys with
+// a window due; windows ending together fire in key slot order.
 //
 // Thread-compatible: one instance per worker and rule. `rules` is kept alive by the operator.
 #include <cstdint>
@@ -48,11 +49,11 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "cep/rule_set.h"
 #include "core/event.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "engine/operator/keyed_state.h"
 #include "engine/operator/operator.h"
 #include "engine/operator/window_aggregates.h"
 
@@ -92,22 +93,20 @@ class WindowOperator {
   WindowOperatorStats stats() const;
 
   // Checkpoint hooks, with the signatures of RuleOperator (engine/operator/operator.h) so that
-  // the rule operator that owns this one can delegate to them. State keys are the encoded
-  // partition key; key groups are KeyGroupOf(PartitionKeyHash(partition values)). A composite
+  // the rule operator that owns this one can delegate to them: KeyedState's snapshots
+  // (keyed_state.h: envelope, changed keys, deletes of stored keys freed since). A composite
   // that also snapshots a downstream operator must prefix the keys to keep them apart.
-  // Value format (engine/state/codec.h, version 1): U32 1, I64 last watermark, U64 #partition
-  // values, Val..., U64 #aggs, U64 #panes, then per pane I64 start and per aggregate I64 n,
-  // Val v, F64 fsum, U64 #nums + F64..., U64 #set + Val....
-  //
-  // Snapshot: writes every key changed since the previous Snapshot (all live keys if `full`)
-  // and a Delete for every key freed since then.
+  // Body (engine/state/codec.h, format kStateFormat): I64 last watermark, U64 #aggs,
+  // U64 #panes, then per pane I64 start and per aggregate I64 n, Val v, F64 fsum,
+  // U64 #nums + F64..., U64 #set + Val....
+  static constexpr uint32_t kStateFormat = 1;
   absl::Status Snapshot(SnapshotWriter* out, bool full);
   // Forgets the changed keys without writing them (jobs that never checkpoint).
-  void DiscardChanges() { dirty_.clear(); }
+  void DiscardChanges() { keys_.DiscardChanges(); }
   // Restores one key written by Snapshot, on an operator that has processed nothing yet, and
   // arms its timer; the operator's watermark becomes the largest one restored. Errors:
-  // DataLoss on a malformed or foreign value (wrong version, key or number of aggregates);
-  // AlreadyExists when the key is live already.
+  // DataLoss on a malformed or foreign value (wrong version, key, key group or number of
+  // aggregates) or a key live already.
   absl::Status Restore(uint16_t key_group, std::string_view key, std::string_view value);
 
  private:
@@ -116,31 +115,22 @@ class WindowOperator {
     std::vector<WindowAggState> aggs;  // one per WindowSpec::aggs
   };
   struct KeyState {
-    std::vector<Value> key;
-    std::string encoded;
     std::deque<Pane> panes;  // sorted by start, none empty
-    uint16_t key_group = 0;
-    uint32_t generation = 0;
-    bool live = false;
+    void Clear() {
+      panes.clear();
+      panes.shrink_to_fit();
+    }
   };
-  struct Timer {
-    int64_t end;  // window end (exclusive)
-    uint32_t slot;
-    uint32_t generation;
-    bool operator>(const Timer& o) const { return end != o.end ? end > o.end : slot > o.slot; }
-  };
+  using Keys = KeyedState<KeyState>;
 
   WindowOperator(std::shared_ptr<const cep::RuleSet> rules, const cep::RuleDef* rule,
                  Output output);
 
-  uint32_t FindOrCreateKey(const Event& e);
-  uint32_t CreateKey(std::vector<Value> key);  // encoded in key_buf_
-  void FreeKey(uint32_t slot);
   // Drops the panes of `slot` whose every window has end - 1 <= done, then arms a timer for
   // the next window containing a pane, or frees the key when none is left.
   void Rearm(uint32_t slot, int64_t done);
   absl::Status EmitWindow(uint32_t slot, int64_t end);
-  uint64_t RecordSeq(const KeyState& ks, int64_t end) const;
+  uint64_t RecordSeq(uint32_t slot, int64_t end) const;
 
   std::shared_ptr<const cep::RuleSet> rules_;
   const cep::RuleDef* rule_;
@@ -150,14 +140,9 @@ class WindowOperator {
   int64_t slide_;
   int64_t pane_;  // gcd(size, slide)
 
-  absl::flat_hash_map<std::string, uint32_t> index_;
-  std::string key_buf_;
-  std::vector<KeyState> keys_;
-  std::vector<uint32_t> free_slots_;
-  std::vector<Timer> timers_;  // min-heap by (end, slot)
+  Keys keys_;
   Watermark last_wm_ = Watermark::Min();
-  std::vector<WindowAggState> merged_;                // scratch for EmitWindow
-  absl::flat_hash_map<std::string, uint16_t> dirty_;  // encoded key -> key group
+  std::vector<WindowAggState> merged_;  // scratch for EmitWindow
   WindowOperatorStats stats_;
 };
 
