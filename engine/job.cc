@@ -363,6 +363,8 @@ std::pair<std::vector<FiringSnapshot>, uint64_t> Job::Firing(size_t limit) const
   return impl_->board->Firing(limit);
 }
 
+int64_t Job::FiringCount(const std::string& rule) const { return impl_->board->FiringOf(rule); }
+
 absl::StatusOr<DeployOutcome> Job::Deploy(std::shared_ptr<const cep::RuleSet> rules,
                                           std::vector<std::pair<std::string, std::string>> files,
                                           int64_t timeout_ms) {

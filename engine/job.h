@@ -171,6 +171,8 @@ class Job {
   JobSnapshot Status() const;
   // The alerts firing now (newest first, at most `limit`) and how many there are.
   std::pair<std::vector<FiringSnapshot>, uint64_t> Firing(size_t limit) const;
+  // How many alerts of `rule` are firing now.
+  int64_t FiringCount(const std::string& rule) const;
   // The rules running now (the last deployed ones).
   std::shared_ptr<const cep::RuleSet> rules() const;
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 
 #include "engine/io/dead_letter.h"
@@ -126,7 +127,30 @@ absl::StatusOr<std::vector<std::pair<int, SourceParams>>> BindInputs(const RunSp
   return out;
 }
 
-absl::StatusOr<JobStats> Launch(const RunSpec& spec, const Connectors& connectors) {
+absl::StatusOr<JobStats> Launch(const RunSpec& spec_in, const Connectors& connectors) {
+  RunSpec spec = spec_in;
+  VIGIL_ASSIGN_OR_RETURN(Resume resume, OpenState(spec));
+  const bool restored = resume.meta.has_value();
+  if (restored && !resume.meta->rules.empty()) {
+    // Rules deployed into the job before the checkpoint win over the command line's.
+    if (!spec.compile) {
+      return absl::FailedPreconditionError(
+          "the checkpoint holds deployed rules, and this program cannot compile them");
+    }
+    auto deployed = spec.compile(resume.meta->rules);
+    if (!deployed.ok()) {
+      return absl::FailedPreconditionError("the rules deployed before checkpoint " +
+                                           std::to_string(resume.meta->checkpoint_id) +
+                                           " do not compile: " +
+                                           std::string(deployed.status().message()));
+    }
+    spec.rules = std::move(deployed).value();
+    std::string names;
+    for (const auto& [name, text] : resume.meta->rules) names += (names.empty() ? "" : ", ") + name;
+    Log(spec, "running the rules deployed before checkpoint " +
+                  std::to_string(resume.meta->checkpoint_id) + " (" + names +
+                  "), not the files on the command line");
+  }
   const cep::RuleSet& rules = *spec.rules;
   VIGIL_ASSIGN_OR_RETURN(auto bindings, BindInputs(spec));
 
@@ -145,9 +169,6 @@ absl::StatusOr<JobStats> Launch(const RunSpec& spec, const Connectors& connector
     if (!has_input[s]) continue;
     for (int i : rules.streams[s].late_to) needed[i] = true;
   }
-
-  VIGIL_ASSIGN_OR_RETURN(Resume resume, OpenState(spec));
-  const bool restored = resume.meta.has_value();
 
   // Outputs. The dead-letter file is appended to by a restored run (cut back to its
   // checkpointed size by the restore) and started empty otherwise.
@@ -179,6 +200,7 @@ absl::StatusOr<JobStats> Launch(const RunSpec& spec, const Connectors& connector
     }
     return sink;
   };
+  std::mutex owned_mu;  // deploys open sinks from the admin API's threads
   std::vector<std::unique_ptr<Sink>> owned;
   JobOutputs outputs;
   outputs.dead_letter = dead_letter.get();
@@ -242,6 +264,14 @@ absl::StatusOr<JobStats> Launch(const RunSpec& spec, const Connectors& connector
   o.savepoint_request = spec.savepoint_request;
   o.metrics = spec.metrics;
   o.log = spec.log;
+  o.record_observer = spec.record_observer;
+  o.open_sink = [&](const cep::SinkDef& def) -> absl::StatusOr<OpenedSink> {
+    VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<Sink> sink, make(def));
+    OpenedSink opened{sink.get(), live || def.kind != "file"};
+    std::lock_guard<std::mutex> lock(owned_mu);
+    owned.push_back(std::move(sink));
+    return opened;
+  };
   auto created = Job::Create(spec.rules, std::move(o), std::move(inputs), outputs);
   if (!created.ok()) {
     // Not a usage error: the rules passed `vigil check` but cannot run.
@@ -257,7 +287,10 @@ absl::StatusOr<JobStats> Launch(const RunSpec& spec, const Connectors& connector
       return absl::Status(st.code(), "cannot restore: " + std::string(st.message()));
     }
   }
-  VIGIL_RETURN_IF_ERROR(job->Run());
+  if (spec.on_started) spec.on_started(job.get());
+  absl::Status st = job->Run();
+  if (spec.on_finished) spec.on_finished();
+  VIGIL_RETURN_IF_ERROR(st);
   return job->stats();
 }
 

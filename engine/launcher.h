@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cep/rule_set.h"
@@ -46,6 +47,19 @@ struct RunSpec {
   size_t queue_batches = 16;
   size_t max_partial_matches = 0;
   bool follow = false;  // follow file inputs like `tail -f`
+
+  // Compiles rules files given as (name, text): a restart after a deploy runs the rules the
+  // checkpoint stored (the engine cannot include the front end). Without it such a restart
+  // fails.
+  std::function<absl::StatusOr<std::shared_ptr<const cep::RuleSet>>(
+      const std::vector<std::pair<std::string, std::string>>& files)>
+      compile;
+  // Called once the job is created and restored, before it runs (e.g. to start the admin
+  // API over it), and once it has run, before it is destroyed.
+  std::function<void(Job* job)> on_started;
+  std::function<void()> on_finished;
+  // Sees every record the job writes (the dashboard's record tap). Optional.
+  std::function<void(const Record&)> record_observer;
 
   metrics::Metrics* metrics = nullptr;
   const std::atomic<bool>* stop = nullptr;
