@@ -46,6 +46,7 @@ struct RunSpec {
   size_t queue_batches = 16;
   size_t max_partial_matches = 0;
   bool follow = false;  // follow file inputs like `tail -f`
+  bool watermark_lines = false;  // `{"$watermark": T}` lines on every file/stdin input
 
   metrics::Metrics* metrics = nullptr;
   const std::atomic<bool>* stop = nullptr;
