@@ -86,6 +86,7 @@ absl::StatusOr<std::vector<std::pair<int, SourceParams>>> BindInputs(const RunSp
     p.stream = &rules.streams[s];
     p.spec = in.spec;
     p.follow = spec.follow;
+    p.watermark_lines = spec.watermark_lines;
     bound[s].push_back(std::move(p));
   }
   if (stdin_inputs > 1) {
@@ -118,6 +119,7 @@ absl::StatusOr<std::vector<std::pair<int, SourceParams>>> BindInputs(const RunSp
     p.spec = d.source;
     p.base_dir = DirOf(d.file);
     p.follow = spec.follow;
+    p.watermark_lines = spec.watermark_lines;
     bound[s].push_back(std::move(p));
   }
   std::vector<std::pair<int, SourceParams>> out;

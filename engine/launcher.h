@@ -47,6 +47,7 @@ struct RunSpec {
   size_t queue_batches = 16;
   size_t max_partial_matches = 0;
   bool follow = false;  // follow file inputs like `tail -f`
+  bool watermark_lines = false;  // `{"$watermark": T}` lines on every file/stdin input
 
   // Compiles rules files given as (name, text): a restart after a deploy runs the rules the
   // checkpoint stored (the engine cannot include the front end). Without it such a restart

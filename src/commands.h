@@ -39,6 +39,7 @@ struct RunOptions {
   int queue_capacity = 16;           // batches per worker queue / output lane (backpressure)
   std::string from_savepoint;        // start from this savepoint file
   bool follow = false;               // follow file inputs like `tail -f` (until SIGINT/SIGTERM)
+  bool watermark_lines = false;      // {"$watermark": T} lines on file/stdin inputs (tests)
 };
 // Parses "10s", "500ms", "1m30s", "0" into milliseconds; false if malformed.
 bool ParseDurationMs(const std::string& text, int64_t* ms);

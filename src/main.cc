@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--from-savepoint", run.from_savepoint, "start from this savepoint");
   run_cmd->add_flag("--follow", run.follow,
                     "follow file inputs like `tail -f` until SIGINT/SIGTERM");
+  run_cmd->add_flag("--watermark-lines", run.watermark_lines,
+                    "read lines {\"$watermark\": T} of file and stdin inputs as explicit "
+                    "watermarks, not events (tests)");
 
   SavepointOptions savepoint;
   auto* savepoint_cmd =

@@ -137,6 +137,7 @@ int RunCommand(const RunOptions& opts) {
   spec.queue_batches = static_cast<size_t>(opts.queue_capacity);
   spec.max_partial_matches = opts.max_partial_matches;
   spec.follow = opts.follow;
+  spec.watermark_lines = opts.watermark_lines;
   spec.metrics = &metrics;
   spec.stop = &g_stop;
   spec.savepoint_request = &g_savepoint;

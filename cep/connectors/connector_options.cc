@@ -93,7 +93,11 @@ const std::vector<ConnectorSpec>& SinkKinds() {
 
 const std::vector<ConnectorSpec>& SourceKinds() {
   static const std::vector<ConnectorSpec> kKinds = {
-      {"file", {{"path", OptKind::kString, true, {}, "JSON Lines file"}}},
+      {"file",
+       {{"path", OptKind::kString, true, {}, "JSON Lines file"},
+        {"watermarks", OptKind::kBool, false, {},
+         "lines {\"$watermark\": T} are explicit watermarks, not events (tests; default "
+         "false)"}}},
       {"stdin", {}},
       {"kafka",
        KafkaOptions({

@@ -1,5 +1,8 @@
 #include "engine/runtime/decode_stage.h"
 
+#include <cstdint>
+#include <string>
+
 namespace vigil::engine::runtime {
 
 DecodeStage::DecodeStage(Exchange* exchange, StreamRouter* router, bool parallel,
@@ -19,6 +22,7 @@ DecodeStage::DecodeStage(Exchange* exchange, StreamRouter* router, bool parallel
 }
 
 absl::Status DecodeStage::Add(int stream, int partition, const SourceRecord& r) {
+  if (r.watermark) return AddWatermark(stream, partition, r);
   StreamRouter::Stream& s = *router_->stream(stream);
   if (!parallel_) return DecodeInline(s, partition, r);
   if (current_ != nullptr && current_->stream != stream) VIGIL_RETURN_IF_ERROR(Dispatch());
@@ -37,6 +41,36 @@ absl::Status DecodeStage::Add(int stream, int partition, const SourceRecord& r) 
   t.text.append(r.text);
   if (t.lines.size() >= decode_lines_) return Dispatch();
   return absl::OkStatus();
+}
+
+absl::Status DecodeStage::AddWatermark(int stream, int partition, const SourceRecord& r) {
+  PendingWatermark w;
+  w.stream = stream;
+  w.partition = partition;
+  w.seq = r.seq;
+  w.ms = r.watermark_ms;
+  if (!r.watermark_error.empty()) {
+    w.error = "line " + std::to_string(r.seq) + ": " + std::string(r.watermark_error);
+  }
+  w.text = std::string(r.text);
+  // Behind the last record read: the task being filled, else the last one dispatched.
+  if (current_ != nullptr) {
+    w.before = current_->lines.size();
+    current_watermarks_.push_back(std::move(w));
+    return absl::OkStatus();
+  }
+  if (!in_flight_.empty()) {
+    w.before = SIZE_MAX;
+    in_flight_.back().watermarks.push_back(std::move(w));
+    return absl::OkStatus();
+  }
+  return ApplyWatermark(w);  // nothing read before it is pending (always so inline)
+}
+
+absl::Status DecodeStage::ApplyWatermark(const PendingWatermark& w) {
+  StreamRouter::Stream& s = *router_->stream(w.stream);
+  if (!w.error.empty()) return router_->Invalid(s, w.partition, w.seq, w.error, w.text);
+  return router_->ExplicitWatermark(s, w.partition, Watermark(w.ms), w.seq, w.text);
 }
 
 absl::Status DecodeStage::DecodeInline(StreamRouter::Stream& s, int partition,
@@ -71,7 +105,8 @@ absl::Status DecodeStage::Dispatch() {
     }
   }
   next_worker_ = (w + 1) % p;
-  in_flight_.push_back(t);
+  in_flight_.push_back({t, std::move(current_watermarks_)});
+  current_watermarks_.clear();
   WorkItem it;
   it.kind = WorkItem::kDecode;
   it.task = t;
@@ -82,17 +117,23 @@ absl::Status DecodeStage::Dispatch() {
 }
 
 absl::Status DecodeStage::FinalizeOldest() {
-  DecodeTask* t = in_flight_.front();
+  DecodeTask* t = in_flight_.front().task;
   {
     std::unique_lock<std::mutex> lock(completion_.mu);
     completion_.cv.wait(lock, [&] { return t->done || failure_->failed(); });
     if (!t->done) return failure_->ErrorOr("stopped");
   }
+  std::vector<PendingWatermark> watermarks = std::move(in_flight_.front().watermarks);
   in_flight_.pop_front();
   StreamRouter::Stream& s = *router_->stream(t->stream);
   absl::Status st;
   size_t err = 0;
+  size_t next_wm = 0;
   for (size_t i = 0; i < t->decoded.size() && st.ok(); ++i) {
+    while (st.ok() && next_wm < watermarks.size() && watermarks[next_wm].before <= i) {
+      st = ApplyWatermark(watermarks[next_wm++]);
+    }
+    if (!st.ok()) break;
     DecodeTask::Decoded& d = t->decoded[i];
     const DecodeTask::Line& line = t->lines[i];
     if (!d.event) {
@@ -101,6 +142,7 @@ absl::Status DecodeStage::FinalizeOldest() {
       st = router_->Accept(s, line.partition, std::move(d.event), d.time, d.route);
     }
   }
+  while (st.ok() && next_wm < watermarks.size()) st = ApplyWatermark(watermarks[next_wm++]);
   t->text.clear();
   t->lines.clear();
   t->decoded.clear();

@@ -106,20 +106,18 @@ void InputStage::PublishStatus(bool force) {
     StreamSnapshot snap;
     snap.stats = st->stats;
     snap.watermark = st->tracker.current();
-    const int64_t bound = st->def->out_of_order.ms;
     for (size_t p = 0; p < partition_map_[s].size(); ++p) {
       const auto& [in, sp] = partition_map_[s][p];
       PartitionSnapshot ps;
       ps.name = in->source->partitions() > 1
                     ? in->source->name() + "#" + std::to_string(sp)
                     : in->source->name();
-      EventTime seen = st->tracker.max_seen(static_cast<int>(p));
       if (in->ended) {
         ps.watermark = Watermark::Max();
       } else if (st->processing_time()) {
         ps.watermark = st->tracker.current();
-      } else if (seen > EventTime::Min()) {
-        ps.watermark = Watermark(seen.ms - bound - 1);
+      } else {
+        ps.watermark = st->tracker.partition_watermark(static_cast<int>(p));
       }
       ps.idle = st->tracker.idle(static_cast<int>(p));
       snap.partitions.push_back(std::move(ps));

@@ -131,6 +131,18 @@ absl::Status StreamRouter::Accept(Stream& s, int partition, EventPtr event, int6
   return absl::OkStatus();
 }
 
+absl::Status StreamRouter::ExplicitWatermark(Stream& s, int partition, Watermark wm,
+                                             uint64_t seq, std::string_view text) {
+  if (s.processing_time()) {
+    return Invalid(s, partition, seq,
+                   "line " + std::to_string(seq) +
+                       ": $watermark on a processing-time stream (it has no `event time`)",
+                   text);
+  }
+  if (s.tracker.ObserveWatermark(partition, wm)) return Release(s);
+  return absl::OkStatus();
+}
+
 absl::Status StreamRouter::EndPartition(Stream& s, int partition) {
   ++s.ended;
   bool moved = s.tracker.MarkEnded(partition);

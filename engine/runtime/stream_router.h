@@ -87,6 +87,14 @@ class StreamRouter {
   absl::Status Invalid(Stream& s, int partition, uint64_t seq, std::string_view reason,
                        std::string_view text);
 
+  // An explicit watermark (a `$watermark` line, SourceRecord::watermark), in read order with
+  // the partition's events: raises the partition's watermark to `wm` (WatermarkTracker::
+  // ObserveWatermark) and releases what the stream's watermark now passes. Not an event: not
+  // counted. On a processing-time stream (no event time to compare with) it is a dead-letter
+  // entry instead, like a malformed one (`seq` and `text` name it there).
+  absl::Status ExplicitWatermark(Stream& s, int partition, Watermark wm, uint64_t seq,
+                                 std::string_view text);
+
   // Routes every buffered event the watermark has passed, then publishes the watermark.
   absl::Status Release(Stream& s);
   // A partition ended; when it was the stream's last, the watermark goes to +infinity and

@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include "core/codec.h"
+#include "engine/source/watermark_line.h"
 
 namespace vigil::engine {
 
@@ -56,6 +57,11 @@ absl::StatusOr<PollState> FileSource::Poll(size_t max_records, std::vector<Sourc
       if (!*more) return PollState::kEnd;
     }
     out->push_back(SourceRecord{line.text, 0, line.line_number});
+    if (watermark_lines_ && LooksLikeWatermarkLine(line.text)) {
+      SourceRecord& r = out->back();
+      r.watermark = true;
+      r.watermark_error = ParseWatermarkLine(line.text, &r.watermark_ms);
+    }
   }
   waiting_ = false;
   return PollState::kData;

@@ -9,6 +9,10 @@
 // readable). Lines returned by one Poll() are views into the reader's buffer, all valid until
 // the next Poll() (no copy).
 //
+// With watermark lines enabled (SetWatermarkLines), a line that starts like
+// `{"$watermark"` is returned as an explicit watermark record (SourceRecord::watermark),
+// parsed by watermark_line.h; other lines cost one comparison more.
+//
 // Thread-compatible.
 #include <memory>
 #include <string>
@@ -38,12 +42,18 @@ class FileSource final : public Source {
   absl::Status Seek(std::string_view position) override;
   RecordOrigin Origin(const SourceRecord& r) const override { return {{}, -1, r.seq}; }
 
+  // `{"$watermark": T}` lines are explicit watermarks, not events (off by default, so that
+  // ordinary data with a `$watermark` key is never misread).
+  void SetWatermarkLines(bool on) { watermark_lines_ = on; }
+  bool watermark_lines() const { return watermark_lines_; }
+
   // The reader's byte/line offset (tests, and the legacy checkpoint format).
   SourceOffset offset() const { return reader_->offset(); }
 
  private:
   std::unique_ptr<JsonlSource> reader_;
   bool waiting_ = false;  // the last Poll found no data (a live input at its current end)
+  bool watermark_lines_ = false;
 };
 
 }  // namespace vigil::engine

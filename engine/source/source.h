@@ -34,6 +34,14 @@ struct SourceRecord {
   std::string_view text;  // one JSON object (a line without its terminator; a Kafka value)
   int partition = 0;      // 0 .. partitions() - 1
   uint64_t seq = 0;       // position in the partition: 1-based line number, or Kafka offset
+  // An explicit watermark, not an event (a `{"$watermark": T}` line of an input that enables
+  // them, watermark_line.h): raises the partition's watermark to watermark_ms, in order with
+  // the partition's events. Its seq and position count like any record's. When
+  // watermark_error is not empty the line was malformed: the job sends it to the dead-letter
+  // output with that reason (a static string).
+  bool watermark = false;
+  int64_t watermark_ms = 0;
+  std::string_view watermark_error = {};
 };
 inline constexpr size_t kSourcePadding = 64;
 

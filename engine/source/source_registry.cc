@@ -17,10 +17,13 @@ SourceRegistry::SourceRegistry() {
     if (path.empty()) return absl::InvalidArgumentError("a file source needs option 'path'");
     if (path.is_relative() && !p.base_dir.empty()) path = std::filesystem::path(p.base_dir) / path;
     VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<FileSource> f, FileSource::Open(path.string(), p.follow));
+    f->SetWatermarkLines(p.watermark_lines ||
+                         cep::OptionReader(p.spec.options).Bool("watermarks", false));
     return std::unique_ptr<Source>(std::move(f));
   });
   Register("stdin", [](const SourceParams& p) -> absl::StatusOr<std::unique_ptr<Source>> {
     VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<FileSource> f, FileSource::Open("-"));
+    f->SetWatermarkLines(p.watermark_lines);
     return std::unique_ptr<Source>(std::move(f));
   });
 }
@@ -124,6 +127,53 @@ absl::StatusOr<Value> TypedOption(const cep::OptionSpec& spec, std::string_view 
 
 }  // namespace
 
+namespace {
+
+// Adds "KEY=VALUE&..." to spec->options, typed and checked against `kind`'s options; the
+// options in `fixed` come from the URI itself and cannot be given in the query.
+absl::Status ParseQuery(std::string_view uri, std::string_view query, std::string_view kind,
+                        const std::vector<std::string_view>& fixed, cep::SourceSpec* spec) {
+  const cep::ConnectorSpec* connector = cep::FindSourceKind(kind);
+  auto is_fixed = [&](std::string_view key) {
+    return std::find(fixed.begin(), fixed.end(), key) != fixed.end();
+  };
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view kv = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (kv.empty()) continue;
+    size_t eq = kv.find('=');
+    std::string_view key = kv.substr(0, eq);
+    std::string_view value = eq == std::string_view::npos ? "" : kv.substr(eq + 1);
+    const cep::OptionSpec* opt = connector != nullptr ? connector->Find(key) : nullptr;
+    if (opt == nullptr || is_fixed(key)) {
+      std::vector<std::string> names;
+      if (connector != nullptr) {
+        for (const cep::OptionSpec& o : connector->options) {
+          if (!is_fixed(o.name)) names.emplace_back(o.name);
+        }
+      }
+      return absl::InvalidArgumentError("'" + std::string(uri) + "': unknown option '" +
+                                        std::string(key) + "' (options: " + Join(names) + ")");
+    }
+    for (const auto& [k, v] : spec->options) {
+      if (k == key) {
+        return absl::InvalidArgumentError("'" + std::string(uri) + "': option '" +
+                                          std::string(key) + "' is given twice");
+      }
+    }
+    auto v = TypedOption(*opt, value);
+    if (!v.ok()) {
+      return absl::InvalidArgumentError("'" + std::string(uri) + "': " +
+                                        std::string(v.status().message()));
+    }
+    spec->options.emplace_back(std::string(key), std::move(v).value());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<cep::SourceSpec> ParseInputUri(std::string_view uri) {
   cep::SourceSpec spec;
   if (uri == "-") {
@@ -133,10 +183,20 @@ absl::StatusOr<cep::SourceSpec> ParseInputUri(std::string_view uri) {
   constexpr std::string_view kFile = "file://";
   constexpr std::string_view kKafka = "kafka://";
   if (uri.substr(0, kKafka.size()) != kKafka) {
-    if (uri.substr(0, kFile.size()) == kFile) uri.remove_prefix(kFile.size());
-    if (uri.empty()) return absl::InvalidArgumentError("empty path");
+    std::string_view path = uri;
+    std::string_view query;
+    // Only a file:// URI has a query: a plain PATH may contain '?'.
+    if (path.substr(0, kFile.size()) == kFile) {
+      path.remove_prefix(kFile.size());
+      if (size_t q = path.find('?'); q != std::string_view::npos) {
+        query = path.substr(q + 1);
+        path = path.substr(0, q);
+      }
+    }
+    if (path.empty()) return absl::InvalidArgumentError("empty path");
     spec.kind = "file";
-    spec.options.emplace_back("path", Value::String(std::string(uri)));
+    spec.options.emplace_back("path", Value::String(std::string(path)));
+    VIGIL_RETURN_IF_ERROR(ParseQuery(uri, query, "file", {"path"}, &spec));
     return spec;
   }
   std::string_view rest = uri.substr(kKafka.size());
@@ -153,40 +213,7 @@ absl::StatusOr<cep::SourceSpec> ParseInputUri(std::string_view uri) {
   spec.kind = "kafka";
   spec.options.emplace_back("brokers", Value::String(std::string(rest.substr(0, slash))));
   spec.options.emplace_back("topic", Value::String(std::string(rest.substr(slash + 1))));
-  const cep::ConnectorSpec* kafka = cep::FindSourceKind("kafka");
-  if (query.empty()) return spec;
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view kv = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (kv.empty()) continue;
-    size_t eq = kv.find('=');
-    std::string_view key = kv.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? "" : kv.substr(eq + 1);
-    const cep::OptionSpec* opt = kafka != nullptr ? kafka->Find(key) : nullptr;
-    if (opt == nullptr || key == "brokers" || key == "topic") {
-      std::vector<std::string> names;
-      if (kafka != nullptr) {
-        for (const cep::OptionSpec& o : kafka->options) {
-          if (o.name != "brokers" && o.name != "topic") names.emplace_back(o.name);
-        }
-      }
-      return absl::InvalidArgumentError("'" + std::string(uri) + "': unknown option '" +
-                                        std::string(key) + "' (options: " + Join(names) + ")");
-    }
-    for (const auto& [k, v] : spec.options) {
-      if (k == key) {
-        return absl::InvalidArgumentError("'" + std::string(uri) + "': option '" +
-                                          std::string(key) + "' is given twice");
-      }
-    }
-    auto v = TypedOption(*opt, value);
-    if (!v.ok()) {
-      return absl::InvalidArgumentError("'" + std::string(uri) + "': " +
-                                        std::string(v.status().message()));
-    }
-    spec.options.emplace_back(std::string(key), std::move(v).value());
-  }
+  VIGIL_RETURN_IF_ERROR(ParseQuery(uri, query, "kafka", {"brokers", "topic"}, &spec));
   return spec;
 }
 

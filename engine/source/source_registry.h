@@ -23,6 +23,9 @@ struct SourceParams {
   cep::SourceSpec spec;                    // kind and validated options
   std::string base_dir;  // relative paths are relative to it (the rules file's directory)
   bool follow = false;   // `vigil run --follow`: files are followed like `tail -f`
+  // `vigil run --watermark-lines`: every file and stdin source reads `{"$watermark": T}` lines
+  // as explicit watermarks (as if given the option `watermarks true`).
+  bool watermark_lines = false;
 };
 
 using SourceFactory =
@@ -30,7 +33,7 @@ using SourceFactory =
 
 class SourceRegistry {
  public:
-  // A registry with the engine's own kinds: `file` (option path) and `stdin`.
+  // A registry with the engine's own kinds: `file` (options path, watermarks) and `stdin`.
   SourceRegistry();
 
   // Adds or replaces the factory of `kind`. The kind's options must be in the connector
@@ -49,7 +52,10 @@ class SourceRegistry {
 // Parses the PATH/URI of `--input STREAM=URI` into a source spec, with the options typed and
 // checked against the catalogue:
 //   "-"                                   stdin
-//   "PATH" or "file://PATH"               file (option path)
+//   "PATH" or "file://PATH[?OPTION=VALUE&...]"
+//                                         file (option path; after file:// also the other
+//                                         options of the file kind: ?watermarks=true. A
+//                                         plain PATH is taken as is, '?' included)
 //   "kafka://HOST:PORT[,HOST:PORT]/TOPIC[?OPTION=VALUE&...]"
 //                                         kafka (options brokers, topic, and any option of
 //                                         the kafka kind, e.g. ?group=g&start=latest&bounded=true;

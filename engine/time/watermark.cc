@@ -27,6 +27,26 @@ bool WatermarkTracker::Observe(int partition, EventTime t) {
   return Recompute();
 }
 
+bool WatermarkTracker::ObserveWatermark(int partition, Watermark wm) {
+  Partition& p = parts_[partition];
+  bool was_active = p.state == State::kActive;
+  p.state = State::kActive;
+  if (wm.ms <= p.explicit_wm.ms && was_active) return false;
+  p.explicit_wm = Watermark(std::max(p.explicit_wm.ms, wm.ms));
+  return Recompute();
+}
+
+int64_t WatermarkTracker::PartitionWatermark(const Partition& p) const {
+  int64_t generated = p.max_seen == EventTime::Min()
+                          ? Watermark::Min().ms
+                          : (p.max_seen - out_of_order_ - Duration(1)).ms;
+  return std::max(generated, p.explicit_wm.ms);
+}
+
+Watermark WatermarkTracker::partition_watermark(int partition) const {
+  return Watermark(PartitionWatermark(parts_[partition]));
+}
+
 bool WatermarkTracker::MarkEnded(int partition) {
   parts_[partition].state = State::kEnded;
   return Recompute();
@@ -55,9 +75,7 @@ bool WatermarkTracker::Recompute() {
       continue;
     }
     any_active = true;
-    int64_t pw = p.max_seen == EventTime::Min() ? Watermark::Min().ms
-                                                : (p.max_seen - out_of_order_ - Duration(1)).ms;
-    wm = std::min(wm, pw);
+    wm = std::min(wm, PartitionWatermark(p));
   }
   if (!any_active) {
     if (any_idle) return false;  // all idle: hold the watermark where it is
@@ -70,12 +88,19 @@ bool WatermarkTracker::Recompute() {
   return false;
 }
 
+namespace {
+// Set in a partition's encoded state when its explicit watermark follows.
+constexpr uint32_t kHasExplicit = 0x100;
+}  // namespace
+
 void WatermarkTracker::Encode(Encoder* out) const {
   out->I64(current_.ms);
   out->U64(parts_.size());
   for (const Partition& p : parts_) {
     out->I64(p.max_seen.ms);
-    out->U32(static_cast<uint32_t>(p.state));
+    bool has_explicit = p.explicit_wm != Watermark::Min();
+    out->U32(static_cast<uint32_t>(p.state) | (has_explicit ? kHasExplicit : 0));
+    if (has_explicit) out->I64(p.explicit_wm.ms);
   }
 }
 
@@ -92,10 +117,16 @@ absl::Status WatermarkTracker::Decode(Decoder* in) {
     uint32_t state = 0;
     VIGIL_RETURN_IF_ERROR(in->I64(&t));
     VIGIL_RETURN_IF_ERROR(in->U32(&state));
+    int64_t explicit_wm = Watermark::Min().ms;
+    if ((state & kHasExplicit) != 0) {
+      VIGIL_RETURN_IF_ERROR(in->I64(&explicit_wm));
+      state &= ~kHasExplicit;
+    }
     if (state > static_cast<uint32_t>(State::kEnded)) {
       return absl::DataLossError("watermark state: bad partition state");
     }
     p.max_seen = EventTime(t);
+    p.explicit_wm = Watermark(explicit_wm);
     p.state = static_cast<State>(state);
   }
   current_ = Watermark(wm);

@@ -9,6 +9,14 @@
 //
 // An event is late iff its time <= the current watermark when it arrives.
 //
+// Explicit watermarks (a `$watermark` line of an input that enables them, after Flink's
+// processWatermark; docs/language-notes.md): ObserveWatermark(p, T) raises partition p's
+// watermark to at least T. A partition's watermark is max(generated, explicit), where
+// generated = max seen - bound - 1ms: an explicit watermark can only speed a partition up,
+// never hold back what its events already allow, and one lower than the partition's current
+// watermark changes nothing. The stream's watermark is still the minimum over the active
+// partitions, and lateness is judged against it, as for generated watermarks.
+//
 // Thread-compatible.
 #include <cstdint>
 #include <optional>
@@ -34,6 +42,11 @@ class WatermarkTracker {
   // the watermark anyway).
   bool Observe(int partition, EventTime t);
 
+  // An explicit watermark read from `partition` (which becomes active again if idle): its
+  // watermark becomes max(generated, highest explicit so far, wm). Returns true when the
+  // stream's watermark advanced.
+  bool ObserveWatermark(int partition, Watermark wm);
+
   // The partition has ended (bounded input). Returns true when the watermark advanced.
   bool MarkEnded(int partition);
   // The partition has been silent for idle_after(); it no longer holds the watermark back.
@@ -50,8 +63,13 @@ class WatermarkTracker {
   EventTime max_seen(int partition) const { return parts_[partition].max_seen; }
   // Marked idle by `idle after` (and not active again since).
   bool idle(int partition) const { return parts_[partition].state == State::kIdle; }
+  // `partition`'s own watermark: max(max seen - bound - 1ms, its highest explicit watermark)
+  // (Watermark::Min() if it has neither).
+  Watermark partition_watermark(int partition) const;
 
-  // Checkpoints: the current watermark and every partition's max seen time and state.
+  // Checkpoints: the current watermark and every partition's max seen time, state and
+  // explicit watermark (written only when it has one, so checkpoints of runs without
+  // explicit watermarks keep the earlier format and old checkpoints still restore).
   void Encode(Encoder* out) const;
   // Restores what Encode wrote. Errors: DataLoss on malformed bytes or a different number of
   // partitions.
@@ -61,8 +79,10 @@ class WatermarkTracker {
   enum class State : uint8_t { kActive, kIdle, kEnded };
   struct Partition {
     EventTime max_seen = EventTime::Min();
+    Watermark explicit_wm = Watermark::Min();  // the highest explicit watermark read
     State state = State::kActive;
   };
+  int64_t PartitionWatermark(const Partition& p) const;
   bool Recompute();
 
   Duration out_of_order_;

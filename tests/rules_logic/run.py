@@ -160,13 +160,16 @@ def run_block(vigil, b, tmp):
                "--dead-letter", os.path.join(tmp, "dead.jsonl")]
         if "--parallelism" not in flags:
             cmd += ["--parallelism", "1"]
-        for name, lines in b.sections:
+        for n, (name, lines) in enumerate(b.sections):
             w = name.split()
             if w and w[0] == "input":
-                path = os.path.join(tmp, f"in_{w[1]}.jsonl")
+                # `input STREAM [watermarks]`; a stream with several input sections gets one
+                # input (source partition) per section.
+                path = os.path.join(tmp, f"in_{n}_{w[1]}.jsonl")
                 with open(path, "w") as f:
                     f.write("\n".join(lines).rstrip("\n") + "\n")
-                cmd += ["--input", f"{w[1]}={path}"]
+                uri = f"file://{path}?watermarks=true" if "watermarks" in w[2:] else path
+                cmd += ["--input", f"{w[1]}={uri}"]
         cmd += flags
         try:
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp)

@@ -2,6 +2,8 @@
 // and the router finalizes them in read order. Whatever the parallelism, the task size or
 // the checkpoints (each one drains the decode pipeline), the job gives the same records and
 // byte-for-byte the same dead-letter output (invalid lines and late events, in read order).
+// Also with explicit watermark lines ({"$watermark": T}) between the events: they are not
+// decoded but must stay in read order with the lines decoded around them.
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,8 +38,11 @@ rule by_merchant from txn partition by merchant
   within 300ms
 )";
 
-// Events with jitter, invalid lines of several kinds, blank lines and late events.
-std::string WriteInput(const std::string& name, int n, int seed) {
+// Events with jitter, invalid lines of several kinds, blank lines and late events; with
+// `watermarks`, explicit watermarks every few lines (a little ahead of the generated
+// watermark, so that some of the jittered events after them are late) and a few malformed
+// ones.
+std::string WriteInput(const std::string& name, int n, int seed, bool watermarks) {
   std::string path =
       testing::TempDir() + "/parallel_decode_" + std::to_string(getpid()) + "_" + name + ".jsonl";
   std::ofstream out(path);
@@ -53,6 +58,8 @@ std::string WriteInput(const std::string& name, int n, int seed) {
     }
     if (k % 307 == 0) out << "   \n";  // blank: skipped, counts as a line
     if (k % 401 == 0) out << "{\"card\":\"c2\",\"amount\":3}\n";  // no event time
+    if (watermarks && k % 23 == 0) out << "{\"$watermark\": " << 100000 + i * 2 - 25 << "}\n";
+    if (watermarks && k % 1009 == 0) out << "{\"$watermark\": \"soon\"}\n";
     double amount = (k % 5 == 0) ? 0.5 : (k % 9 == 0 ? 900 : 20);
     int jitter = (k * 37) % 40;
     int64_t at = 100000 + i * 2 - jitter;
@@ -70,14 +77,18 @@ struct Result {
   JobStats stats;
 };
 
-Result RunJob(const std::vector<std::string>& inputs, JobOptions options) {
+Result RunJob(const std::vector<std::string>& inputs, JobOptions options, bool watermarks) {
   auto compiled = rules::CompileSources({{"t.vgl", kRules}});
   EXPECT_TRUE(compiled.ok());
   CollectingSink out;
   Result r;
   DeadLetterWriter dead(&r.dead_letter);
   std::vector<JobInput> in;
-  for (const std::string& path : inputs) in.push_back({0, FileSource::Open(path).value()});
+  for (const std::string& path : inputs) {
+    std::unique_ptr<FileSource> f = FileSource::Open(path).value();
+    f->SetWatermarkLines(watermarks);
+    in.push_back({0, std::move(f)});
+  }
   auto job = Job::Create(compiled.rule_set, std::move(options), std::move(in),
                          JobOutputs{{}, {}, &out, {}, true, &dead});
   if (!job.ok()) {
@@ -91,21 +102,33 @@ Result RunJob(const std::vector<std::string>& inputs, JobOptions options) {
   return r;
 }
 
-class ParallelDecode : public testing::Test {
+// The parameter: explicit watermark lines in the inputs.
+class ParallelDecode : public testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    inputs_ = {WriteInput("a", 12000, 0), WriteInput("b", 9000, 3)};
+    watermarks_ = GetParam();
+    inputs_ = {WriteInput("a", 12000, 0, watermarks_), WriteInput("b", 9000, 3, watermarks_)};
     JobOptions one;
     one.parallelism = 1;
     one.chunk_lines = 700;
-    base_ = RunJob(inputs_, one);
+    base_ = RunJob(inputs_, one, watermarks_);
     ASSERT_TRUE(base_.status.ok()) << base_.status;
     // The workload exercises what it should.
     ASSERT_GT(base_.records.size(), 100u);
     ASSERT_GT(base_.stats.invalid(), 50u);
     ASSERT_GT(base_.stats.late(), 5u);
     ASSERT_GT(base_.stats.timeouts(), 10u);
+    if (watermarks_) {
+      // The watermark lines take effect: more events are late than with the lines read as
+      // (invalid) events, and the malformed ones are dead letters.
+      Result off = RunJob(inputs_, one, false);
+      ASSERT_TRUE(off.status.ok()) << off.status;
+      ASSERT_GT(base_.stats.late(), off.stats.late() + 50);
+      ASSERT_NE(base_.dead_letter.find("$watermark: invalid RFC 3339 timestamp"),
+                std::string::npos);
+    }
   }
+  Result Run(JobOptions o) { return RunJob(inputs_, std::move(o), watermarks_); }
   void TearDown() override {
     for (const std::string& p : inputs_) std::remove(p.c_str());
   }
@@ -118,10 +141,11 @@ class ParallelDecode : public testing::Test {
     EXPECT_EQ(r.stats.late(), base_.stats.late()) << what;
   }
   std::vector<std::string> inputs_;
+  bool watermarks_ = false;
   Result base_;
 };
 
-TEST_F(ParallelDecode, SameOutputForAnyParallelismAndTaskSize) {
+TEST_P(ParallelDecode, SameOutputForAnyParallelismAndTaskSize) {
   for (int p : {2, 3, 4}) {
     for (size_t lines : {1, 3, 64, 256}) {
       JobOptions o;
@@ -129,21 +153,21 @@ TEST_F(ParallelDecode, SameOutputForAnyParallelismAndTaskSize) {
       o.chunk_lines = 700;
       o.decode_lines = lines;
       o.batch_items = 32;
-      ExpectSame(RunJob(inputs_, o),
+      ExpectSame(Run(o),
                  "parallelism " + std::to_string(p) + ", decode_lines " + std::to_string(lines));
     }
   }
 }
 
-TEST_F(ParallelDecode, SameOutputAsDecodingOnTheRouter) {
+TEST_P(ParallelDecode, SameOutputAsDecodingOnTheRouter) {
   JobOptions o;
   o.parallelism = 2;
   o.chunk_lines = 700;
   o.parallel_decode = false;
-  ExpectSame(RunJob(inputs_, o), "router decoding");
+  ExpectSame(Run(o), "router decoding");
 }
 
-TEST_F(ParallelDecode, CheckpointsDrainThePipelineWithoutChangingTheOutput) {
+TEST_P(ParallelDecode, CheckpointsDrainThePipelineWithoutChangingTheOutput) {
   state::HeapBackend backend;
   JobOptions o;
   o.parallelism = 3;
@@ -151,10 +175,15 @@ TEST_F(ParallelDecode, CheckpointsDrainThePipelineWithoutChangingTheOutput) {
   o.decode_lines = 16;
   o.backend = &backend;
   o.checkpoint_interval_ms = 1;
-  Result r = RunJob(inputs_, o);
+  Result r = Run(o);
   ExpectSame(r, "checkpoints every 1 ms");
   EXPECT_GE(r.stats.checkpoints, 1u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Inputs, ParallelDecode, testing::Bool(),
+                         [](const testing::TestParamInfo<bool>& info) {
+                           return info.param ? "WithWatermarkLines" : "EventsOnly";
+                         });
 
 }  // namespace
 }  // namespace vigil::engine
