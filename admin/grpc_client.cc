@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "admin/auth_token.h"
+#include "admin/grpc_logging.h"
 #include "admin/host_port.h"
 #include "admin/proto/vigil_admin.grpc.pb.h"
 #include "admin/proto_convert.h"
@@ -41,6 +42,7 @@ AdminClient::~AdminClient() = default;
 
 absl::StatusOr<std::unique_ptr<AdminClient>> AdminClient::Connect(std::string_view host_port,
                                                                   AdminClientOptions options) {
+  QuietGrpcLog();
   absl::StatusOr<HostPort> address = ParseHostPort(host_port);
   if (!address.ok()) return address.status();
   if (address->port == 0) return absl::InvalidArgumentError("the admin API has no port 0");

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "admin/auth_token.h"
+#include "admin/grpc_logging.h"
 #include "admin/host_port.h"
 #include "admin/proto/vigil_admin.grpc.pb.h"
 #include "admin/proto_convert.h"
@@ -178,6 +179,7 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(std::string_view
                                                                 const JobView* view,
                                                                 JobControl* control,
                                                                 AdminServerOptions options) {
+  QuietGrpcLog();
   if (view == nullptr || control == nullptr) {
     return absl::InvalidArgumentError("AdminServer: null JobView or JobControl");
   }
