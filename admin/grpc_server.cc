@@ -45,12 +45,13 @@ absl::StatusOr<std::string> ReadPemFile(const std::string& path, std::string_vie
 class AdminServiceImpl final : public v1::AdminService::Service {
  public:
   AdminServiceImpl(const JobView* view, JobControl* control, std::string token,
-                   std::chrono::milliseconds control_timeout, std::function<void()> on_refused)
+                   const AdminServerOptions& options)
       : view_(view),
         control_(control),
         token_(std::move(token)),
-        control_timeout_(control_timeout),
-        on_refused_(std::move(on_refused)) {}
+        control_timeout_(options.control_timeout),
+        max_control_calls_(std::max(options.max_control_calls, 1)),
+        on_refused_(options.on_unauthenticated) {}
 
   grpc::Status Status(grpc::ServerContext* ctx, const v1::StatusRequest*,
                       v1::StatusReply* reply) override {
@@ -72,6 +73,8 @@ class AdminServiceImpl final : public v1::AdminService::Service {
     }
     std::chrono::milliseconds timeout{0};
     if (!TimeLeft(*ctx, &timeout)) return DeadlinePassed();
+    ControlSlot slot(this);
+    if (!slot.acquired()) return Busy();
     absl::StatusOr<DeployResult> result = control_->Deploy(FromProto(*request), timeout);
     if (!result.ok()) return ToGrpc(result.status());
     ToProto(*result, reply);
@@ -96,6 +99,8 @@ class AdminServiceImpl final : public v1::AdminService::Service {
     }
     std::chrono::milliseconds timeout{0};
     if (!TimeLeft(*ctx, &timeout)) return DeadlinePassed();
+    ControlSlot slot(this);
+    if (!slot.acquired()) return Busy();
     absl::StatusOr<AlertsReply> result = control_->Alerts(FromProto(*request), timeout);
     if (!result.ok()) return ToGrpc(result.status());
     ToProto(*result, reply);
@@ -107,6 +112,8 @@ class AdminServiceImpl final : public v1::AdminService::Service {
     if (!Authenticated(*ctx)) return Refuse();
     std::chrono::milliseconds timeout{0};
     if (!TimeLeft(*ctx, &timeout)) return DeadlinePassed();
+    ControlSlot slot(this);
+    if (!slot.acquired()) return Busy();
     absl::StatusOr<std::string> path = control_->Savepoint(timeout);
     if (!path.ok()) return ToGrpc(path.status());
     reply->set_path(*path);
@@ -114,8 +121,37 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   }
 
   uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+  uint64_t busy() const { return busy_.load(std::memory_order_relaxed); }
 
  private:
+  // One of the max_control_calls_ slots for a JobControl call, held while it runs.
+  class ControlSlot {
+   public:
+    explicit ControlSlot(AdminServiceImpl* s) : s_(s) {
+      acquired_ = s_->control_running_.fetch_add(1) < s_->max_control_calls_;
+      if (!acquired_) {
+        s_->control_running_.fetch_sub(1);
+        s_->busy_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    ~ControlSlot() {
+      if (acquired_) s_->control_running_.fetch_sub(1);
+    }
+    ControlSlot(const ControlSlot&) = delete;
+    ControlSlot& operator=(const ControlSlot&) = delete;
+    bool acquired() const { return acquired_; }
+
+   private:
+    AdminServiceImpl* s_;
+    bool acquired_ = false;
+  };
+
+  grpc::Status Busy() const {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "the admin API is busy: " + std::to_string(max_control_calls_) +
+                            " control calls are running; try again");
+  }
+
   // Exactly one `authorization` entry, "Bearer TOKEN" with our token.
   bool Authenticated(const grpc::ServerContext& ctx) const {
     if (token_.empty()) return true;
@@ -155,8 +191,11 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   JobControl* control_;
   const std::string token_;
   const std::chrono::milliseconds control_timeout_;
+  const int max_control_calls_;
   const std::function<void()> on_refused_;
   std::atomic<uint64_t> refused_{0};
+  std::atomic<int> control_running_{0};
+  std::atomic<uint64_t> busy_{0};
 };
 
 }  // namespace
@@ -216,9 +255,7 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(std::string_view
   impl->address = *address;
   impl->tls = tls;
   impl->authenticates = !token.empty();
-  impl->service =
-      std::make_unique<AdminServiceImpl>(view, control, std::move(token), options.control_timeout,
-                                         std::move(options.on_unauthenticated));
+  impl->service = std::make_unique<AdminServiceImpl>(view, control, std::move(token), options);
 
   grpc::ServerBuilder builder;
   int selected_port = 0;
@@ -228,9 +265,10 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(std::string_view
   // half the calls. Bind exclusively, so a taken port is an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_request_bytes);
-  // Few threads: this runs beside a busy job. Calls beyond them wait for a free thread.
+  // A bounded pool beside a busy job: at most two threads wait for calls; more are made for
+  // calls being served, up to max_threads.
   grpc::ResourceQuota quota("vigil-admin");
-  quota.SetMaxThreads(std::max(options.max_threads, 2));
+  quota.SetMaxThreads(std::max(options.max_threads, 4));
   builder.SetResourceQuota(quota);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
@@ -265,5 +303,6 @@ std::string AdminServer::address() const { return FormatHostPort(impl_->address)
 bool AdminServer::tls() const { return impl_->tls; }
 bool AdminServer::authenticates() const { return impl_->authenticates; }
 uint64_t AdminServer::unauthenticated_calls() const { return impl_->service->refused(); }
+uint64_t AdminServer::busy_calls() const { return impl_->service->busy(); }
 
 }  // namespace vigil::admin

@@ -16,6 +16,7 @@
 //   certificates are not asked for.
 //
 // Threads: calls are served on gRPC's own threads (at most `max_threads`), never on the job's;
+// at most `max_control_calls` JobControl calls run at once (more are refused and counted);
 // the JobView and JobControl are called on those threads, concurrently, so they must be
 // thread-safe (job_view.h, job_control.h) and outlive the server.
 //
@@ -44,7 +45,13 @@ struct AdminServerOptions {
   std::string tls_cert_file, tls_key_file;  // both or neither; "" = plaintext
   // Upper bound of one JobControl call (Deploy waits for its barrier; Savepoint for the files).
   std::chrono::milliseconds control_timeout{30000};
-  int max_threads = 8;                      // gRPC threads serving calls (>= 2)
+  // JobControl calls (Deploy, Alerts, Savepoint) running at once; more are answered
+  // RESOURCE_EXHAUSTED at once and counted (busy_calls()). Status is not limited: it stays
+  // available while control calls wait for a stuck job.
+  int max_control_calls = 4;
+  // gRPC threads in all (>= 4): a backstop against floods; beyond it gRPC itself answers
+  // RESOURCE_EXHAUSTED ("Server Threadpool Exhausted"), not counted here.
+  int max_threads = 32;
   int max_request_bytes = 4 * 1024 * 1024;  // larger requests fail with RESOURCE_EXHAUSTED
   // Called once per refused (UNAUTHENTICATED) call, on a gRPC thread, e.g. to count it in the
   // job's metrics. Must be thread-safe and quick.
@@ -87,6 +94,8 @@ class AdminServer {
   // Calls refused with UNAUTHENTICATED since Start (exported by the job as
   // vigil_admin_unauthenticated_total).
   uint64_t unauthenticated_calls() const;
+  // Control calls refused with RESOURCE_EXHAUSTED because max_control_calls were running.
+  uint64_t busy_calls() const;
 
   struct Impl;
 

@@ -400,7 +400,6 @@ TEST_F(AdminServerTest, CallsWithoutTheTokenAreRefusedAndCounted) {
   EXPECT_EQ(callback.load(), 6);
   EXPECT_EQ(control_.calls(), 0);  // nothing reached the job
 
-
   auto right = Client(Opts(dir_.Write("right", std::string(kToken) + "\r\n")));
   EXPECT_TRUE(right->Status().ok());
   EXPECT_TRUE(right->Savepoint().ok());
@@ -698,6 +697,7 @@ TEST_F(AdminServerTest, ConcurrentClients) {
                                     : (*client)->Alerts(RuleQuery("card_testing")).status();
         if (s.ok()) ok.fetch_add(1);
         if (s.code() == absl::StatusCode::kUnauthenticated) refused.fetch_add(1);
+        if (!s.ok() && s.code() != absl::StatusCode::kUnauthenticated) ADD_FAILURE() << s;
       }
     });
   }
@@ -706,6 +706,30 @@ TEST_F(AdminServerTest, ConcurrentClients) {
   EXPECT_EQ(refused.load(), 2 * 40);
   EXPECT_EQ(server_->unauthenticated_calls(), 80u);
   EXPECT_EQ(control_.calls(), 6 * 20);
+}
+
+TEST_F(AdminServerTest, ControlCallsBeyondTheLimitAreRefusedAndCounted) {
+  AdminServerOptions o;
+  o.max_control_calls = 2;
+  ASSERT_NE(Serve(o), nullptr);
+  control_.SetDelay(milliseconds(1500));
+  auto client = Client();
+  std::vector<std::thread> slow;
+  for (int i = 0; i < 2; ++i) slow.emplace_back([&] { EXPECT_TRUE(client->Savepoint().ok()); });
+  while (control_.calls() < 2) std::this_thread::sleep_for(milliseconds(1));
+  // Both slots taken: the next control call is refused at once; Status is still served.
+  const auto t0 = std::chrono::steady_clock::now();
+  absl::StatusOr<AlertsReply> third = client->Alerts({});
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted) << third.status();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, milliseconds(1000));
+  EXPECT_TRUE(client->Status().ok());
+  EXPECT_EQ(server_->busy_calls(), 1u);
+  EXPECT_EQ(control_.calls(), 2);
+  for (auto& t : slow) t.join();
+  // Slots are given back.
+  control_.SetDelay(milliseconds(0));
+  EXPECT_TRUE(client->Alerts({}).ok());
+  EXPECT_EQ(server_->busy_calls(), 1u);
 }
 
 }  // namespace
