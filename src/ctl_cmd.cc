@@ -86,6 +86,11 @@ std::string FormatMs(const std::optional<double>& v) {
   return buf;
 }
 
+// "1 alert", "2 alerts"; "1 match", "2 matches" (with the plural given).
+std::string Count(size_t n, const std::string& one, const std::string& many = "") {
+  return std::to_string(n) + " " + (n == 1 ? one : many.empty() ? one + "s" : many);
+}
+
 std::string JoinKey(const std::vector<std::pair<std::string, Value>>& key) {
   std::string s;
   for (const auto& [name, value] : key) {
@@ -129,7 +134,7 @@ std::string StatusText(const admin::JobStatus& s) {
     out += " (took " + FormatDuration(c.last_duration) + ")";
   }
   if (c.enabled) {
-    out += ", " + std::to_string(c.failures) + (c.failures == 1 ? " failure" : " failures");
+    out += ", " + Count(c.failures, "failure");
     if (c.in_flight) out += ", one in flight";
   }
   out += "\n\n";
@@ -196,7 +201,10 @@ std::string AlertsText(const admin::AlertsReply& r, bool with_key) {
   if (r.firing.alerts.size() < r.firing.total) {
     out += " (" + std::to_string(r.firing.alerts.size()) + " shown)";
   }
-  if (!with_key) out += "; " + std::to_string(r.partial_matches) + " open partial matches";
+  if (!with_key) {
+    out += "; " + Count(static_cast<size_t>(std::max<int64_t>(r.partial_matches, 0)),
+                        "open partial match", "open partial matches");
+  }
   out += "\n";
   if (!with_key) return out;
   if (r.keys.empty()) return out + "no state for this key\n";
@@ -204,7 +212,8 @@ std::string AlertsText(const admin::AlertsReply& r, bool with_key) {
     out += "\n" + k.rule + " " + JoinKey(k.key) + ": ";
     out += k.firing ? "firing" : "not firing";
     if (k.firing && k.firing_since.has_value()) out += " since " + FormatTimeMs(k.firing_since->ms);
-    out += "; " + std::to_string(k.partial_matches.size()) + " open partial matches\n";
+    out +=
+        "; " + Count(k.partial_matches.size(), "open partial match", "open partial matches") + "\n";
     if (k.partial_matches.empty()) continue;
     Table t({"STARTED", "BOUND"});
     for (const admin::PartialMatch& pm : k.partial_matches) {
