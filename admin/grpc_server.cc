@@ -5,9 +5,11 @@
 #include <grpcpp/security/server_credentials.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <mutex>
-#include <sstream>
 
 #include "admin/auth_token.h"
 #include "admin/grpc_logging.h"
@@ -27,14 +29,23 @@ grpc::Status ToGrpc(const absl::Status& s) {
                       std::string(s.message()));
 }
 
+// Certificates and keys are small; a bigger file is a wrong path, not a certificate.
+constexpr size_t kMaxPemBytes = 1 << 20;
+
 absl::StatusOr<std::string> ReadPemFile(const std::string& path, std::string_view what,
                                         std::string_view marker) {
   std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return absl::InvalidArgumentError("cannot read the TLS " + std::string(what) + " " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string pem = text.str();
+  if (!in) {
+    return absl::InvalidArgumentError("cannot read the TLS " + std::string(what) + " " + path +
+                                      ": " + std::strerror(errno));
+  }
+  std::string pem(kMaxPemBytes + 1, '\0');
+  in.read(pem.data(), static_cast<std::streamsize>(pem.size()));
+  pem.resize(static_cast<size_t>(in.gcount()));
+  if (pem.size() > kMaxPemBytes) {
+    return absl::InvalidArgumentError("the TLS " + std::string(what) + " " + path +
+                                      " is larger than 1 MiB");
+  }
   if (pem.find("-----BEGIN ") == std::string::npos || pem.find(marker) == std::string::npos) {
     return absl::InvalidArgumentError("the TLS " + std::string(what) + " " + path +
                                       " is not PEM (no '" + std::string(marker) + "')");

@@ -26,7 +26,6 @@
 //
 // Errors returned by the ports are translated at this edge: an absl::Status code becomes the
 // gRPC code of the same number and meaning (both are google.rpc.Code), with its message.
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
