@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "admin/host_port.h"  // ParseHostPort: the address rules
 #include "admin/job_view.h"
 
 namespace vigil::admin {
@@ -60,13 +61,5 @@ class UiServer {
   explicit UiServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-// Splits "HOST:PORT" as UiServer::Start reads it (exposed for tests). Errors: InvalidArgument
-// for an empty address, a bad or out-of-range port, or unbalanced brackets.
-struct HostPort {
-  std::string host;
-  int port = 0;
-};
-absl::StatusOr<HostPort> ParseHostPort(std::string_view host_port);
 
 }  // namespace vigil::admin

@@ -40,6 +40,14 @@ struct RunOptions {
   std::string from_savepoint;        // start from this savepoint file
   bool follow = false;               // follow file inputs like `tail -f` (until SIGINT/SIGTERM)
   bool watermark_lines = false;      // {"$watermark": T} lines on file/stdin inputs (tests)
+  // The web dashboard (admin/ui_server.h): HOST:PORT, "" = off.
+  std::string ui;
+  // The gRPC admin API (admin/grpc_server.h): HOST:PORT, "" = off; a bearer token file and an
+  // optional TLS certificate and key (PEM; both or neither).
+  std::string admin;
+  std::string admin_token_file;
+  std::string admin_tls_cert;
+  std::string admin_tls_key;
 };
 // Parses "10s", "500ms", "1m30s", "0" into milliseconds; false if malformed.
 bool ParseDurationMs(const std::string& text, int64_t* ms);
@@ -53,6 +61,26 @@ struct SavepointOptions {
   bool wait = false;
 };
 int SavepointCommand(const SavepointOptions& opts);
+
+// `vigil ctl --admin HOST:PORT [--admin-token-file F] [--tls-ca FILE] [--timeout 30s]
+// [--output text|json] status|deploy FILE...|alerts [--rule R] [--key k=v]... [--limit N]|
+// savepoint`: a client of a running job's admin API (admin/grpc_client.h). Exit codes: 0 ok;
+// 1 deploy rejected (the rules' diagnostics on stderr); 2 usage (also a query the job finds
+// invalid: an unknown rule or key field); 3 cannot reach the job, the token was refused, or
+// the job failed to answer.
+struct CtlOptions {
+  std::string admin;  // HOST:PORT (required)
+  std::string token_file;
+  std::string tls_ca;  // "" = plaintext
+  std::string timeout = "30s";
+  std::string output = "text";  // text | json
+  std::string command;          // status | deploy | alerts | savepoint
+  std::vector<std::string> files;  // deploy
+  std::string rule;                // alerts
+  std::vector<std::string> keys;   // alerts: "FIELD=VALUE"
+  size_t limit = 0;                // alerts: 0 = the job's default (500)
+};
+int CtlCommand(const CtlOptions& opts);
 
 struct ExplainOptions {
   std::vector<std::string> files;

@@ -40,6 +40,17 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--watermark-lines", run.watermark_lines,
                     "read lines {\"$watermark\": T} of file and stdin inputs as explicit "
                     "watermarks, not events (tests)");
+  run_cmd->add_option("--ui", run.ui,
+                      "HOST:PORT to serve the web dashboard (127.0.0.1 unless a host is given)");
+  run_cmd->add_option("--admin", run.admin,
+                      "HOST:PORT to serve the gRPC admin API for `vigil ctl` (127.0.0.1 unless "
+                      "a host is given)");
+  run_cmd->add_option("--admin-token-file", run.admin_token_file,
+                      "file holding the bearer token every admin API call must carry");
+  run_cmd->add_option("--admin-tls-cert", run.admin_tls_cert,
+                      "PEM certificate (chain) for the admin API's TLS");
+  run_cmd->add_option("--admin-tls-key", run.admin_tls_key,
+                      "PEM private key for the admin API's TLS");
 
   SavepointOptions savepoint;
   auto* savepoint_cmd =
@@ -54,6 +65,32 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("--rule", explain.rule, "rule name");
   explain_cmd->add_option("--format", explain.format, "text | dot")
       ->check(CLI::IsMember({"text", "dot"}));
+
+  CtlOptions ctl;
+  auto* ctl_cmd = app.add_subcommand(
+      "ctl", "Ask a running job (vigil run --admin HOST:PORT) for its status, deploy rules, "
+             "list alerts or take a savepoint");
+  ctl_cmd->add_option("--admin", ctl.admin, "HOST:PORT of the job's admin API")->required();
+  ctl_cmd->add_option("--admin-token-file", ctl.token_file, "file holding the bearer token");
+  ctl_cmd->add_option("--tls-ca", ctl.tls_ca,
+                      "PEM certificates to trust: speak TLS to the admin API");
+  ctl_cmd->add_option("--timeout", ctl.timeout, "deadline of the call, e.g. 30s");
+  ctl_cmd->add_option("--output", ctl.output, "text | json")
+      ->check(CLI::IsMember({"text", "json"}));
+  ctl_cmd->require_subcommand(1);
+  ctl_cmd->fallthrough();  // `vigil ctl status --admin ...` works too
+  auto* ctl_status = ctl_cmd->add_subcommand(
+      "status", "Streams, rules, sinks and checkpoints with their counters");
+  auto* ctl_deploy = ctl_cmd->add_subcommand(
+      "deploy", "Replace the job's rules with these files (applied at a barrier, no restart)");
+  ctl_deploy->add_option("files", ctl.files, "rules files (*.vgl)")->required();
+  auto* ctl_alerts =
+      ctl_cmd->add_subcommand("alerts", "Alerts firing now and open partial matches");
+  ctl_alerts->add_option("--rule", ctl.rule, "only this rule");
+  ctl_alerts->add_option("--key", ctl.keys, "FIELD=VALUE of the rule's partition key");
+  ctl_alerts->add_option("--limit", ctl.limit, "firing alerts to list (default 500)")
+      ->check(CLI::Range(1, 5000));
+  auto* ctl_savepoint = ctl_cmd->add_subcommand("savepoint", "Take a savepoint; prints its path");
 
   TestOptions test;
   auto* test_cmd = app.add_subcommand(
@@ -71,5 +108,13 @@ int main(int argc, char** argv) {
   if (*explain_cmd) return ExplainCommand(explain);
   if (*savepoint_cmd) return SavepointCommand(savepoint);
   if (*test_cmd) return TestCommand(test);
+  if (*ctl_cmd) {
+    ctl.command = *ctl_status    ? "status"
+                  : *ctl_deploy  ? "deploy"
+                  : *ctl_alerts  ? "alerts"
+                  : *ctl_savepoint ? "savepoint"
+                                   : "";
+    return CtlCommand(ctl);
+  }
   return kExitUsage;
 }

@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "admin/grpc_server.h"
+#include "admin/record_tap.h"
+#include "admin/ui_server.h"
 #include "alerting/kafka/kafka_sink.h"
 #include "alerting/sink_registry.h"
 #include "engine/kafka/kafka_source.h"
@@ -25,6 +28,8 @@
 #include "engine/source/source_registry.h"
 #include "fmt/format.h"
 #include "rules/compiler.h"
+#include "rules/diagnostics.h"
+#include "src/live_job.h"
 #include "src/commands.h"
 
 namespace vigil::app {
@@ -37,6 +42,16 @@ int Fail(int code, const std::string& msg) {
 }
 
 std::string StatusText(const absl::Status& st) { return std::string(st.message()); }
+
+// Rules files as (name, text), compiled for a restart after a deploy: errors as one message.
+absl::StatusOr<std::shared_ptr<const cep::RuleSet>> CompileSourcesOrError(
+    const std::vector<std::pair<std::string, std::string>>& files) {
+  rules::CompileResult r = rules::CompileSources(files);
+  if (r.ok()) return r.rule_set;
+  std::string text;
+  for (const rules::Diagnostic& d : r.diagnostics) text += rules::Render(r.sources, d);
+  return absl::InvalidArgumentError(text);
+}
 
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_savepoint{false};
@@ -152,6 +167,68 @@ int RunCommand(const RunOptions& opts) {
   alerting::SinkRegistry::Default().Register("kafka", alerting::MakeKafkaSink);
   connectors.sinks = alerting::MakeSink;
 
+  // Live operation: the dashboard (--ui) and the admin API (--admin) over the running job.
+  admin::RecordTap tap;
+  std::unique_ptr<LiveJob> live;
+  std::unique_ptr<admin::UiServer> ui;
+  std::unique_ptr<admin::AdminServer> admin_server;
+  absl::Status live_error;
+  if (!opts.ui.empty() || !opts.admin.empty()) {
+    if (!opts.ui.empty()) {
+      spec.record_observer = [&tap](const engine::Record& r) {
+        tap.Offer(engine::RecordToJson(r));
+      };
+    }
+    spec.compile = CompileSourcesOrError;
+    spec.on_started = [&](engine::Job* job) {
+      live = std::make_unique<LiveJob>(job, opts.ui.empty() ? nullptr : &tap);
+      if (!opts.ui.empty()) {
+        auto server = admin::UiServer::Start(opts.ui, live.get());
+        if (!server.ok()) {
+          live_error = absl::Status(server.status().code(),
+                                    "--ui " + opts.ui + ": " + std::string(server.status().message()));
+          g_stop.store(true);
+          return;
+        }
+        ui = std::move(server).value();
+        std::fprintf(stderr, "vigil: dashboard at %s\n", ui->url().c_str());
+      }
+      if (!opts.admin.empty()) {
+        admin::AdminServerOptions aopts;
+        aopts.token_file = opts.admin_token_file;
+        aopts.tls_cert_file = opts.admin_tls_cert;
+        aopts.tls_key_file = opts.admin_tls_key;
+        engine::metrics::Counter* refused = metrics.AdminUnauthenticated();
+        aopts.on_unauthenticated = [refused] { refused->Inc(); };
+        auto server = admin::AdminServer::Start(opts.admin, live.get(), live.get(), aopts);
+        if (!server.ok()) {
+          live_error = absl::Status(server.status().code(), "--admin " + opts.admin + ": " +
+                                                                std::string(server.status().message()));
+          g_stop.store(true);
+          return;
+        }
+        admin_server = std::move(server).value();
+        std::fprintf(stderr, "vigil: admin API on %s:%d%s\n", admin_server->host().c_str(),
+                     admin_server->port(), opts.admin_token_file.empty() ? "" : " (token required)");
+        const std::string& host = admin_server->host();
+        bool loopback = host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+        if (opts.admin_token_file.empty() && !loopback) {
+          std::fprintf(stderr,
+                       "vigil: warning: the admin API listens on %s without a token: anyone "
+                       "who can reach it can deploy rules (give --admin-token-file)\n",
+                       admin_server->host().c_str());
+        }
+      }
+    };
+    spec.on_finished = [&] {
+      if (admin_server) admin_server->Stop();
+      if (ui) ui->Stop();
+    };
+  } else {
+    // A restart after a deploy (made by an earlier run with --admin) runs the deployed rules.
+    spec.compile = CompileSourcesOrError;
+  }
+
   InstallSignals();
   std::string pid_file;
   if (!opts.state_dir.empty()) {
@@ -161,6 +238,7 @@ int RunCommand(const RunOptions& opts) {
   }
   absl::StatusOr<engine::JobStats> stats = engine::Launch(spec, connectors);
   if (!pid_file.empty()) std::filesystem::remove(pid_file);
+  if (!live_error.ok()) return Fail(kExitRuntime, StatusText(live_error));
   if (!stats.ok()) {
     return Fail(absl::IsInvalidArgument(stats.status()) ? kExitUsage : kExitRuntime,
                 StatusText(stats.status()));

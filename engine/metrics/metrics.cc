@@ -247,6 +247,9 @@ struct Metrics::Impl : public prometheus::Collectable {
                                    MetricType::Counter, checkpoints));
     out.push_back(metrics::Collect("vigil_checkpoint_failures_total", "Checkpoints that failed",
                                    MetricType::Counter, checkpoint_failures));
+    out.push_back(metrics::Collect("vigil_admin_unauthenticated_total",
+                                   "Admin API calls refused for a missing or wrong token",
+                                   MetricType::Counter, admin_unauthenticated));
     out.push_back(metrics::Collect(sink_records, MetricType::Counter));
     out.push_back(metrics::Collect(sink_errors, MetricType::Counter));
     out.push_back(metrics::Collect(sink_sent, MetricType::Counter));
@@ -320,6 +323,7 @@ struct Metrics::Impl : public prometheus::Collectable {
   Gauge checkpoint_size;
   Counter checkpoints;
   Counter checkpoint_failures;
+  Counter admin_unauthenticated;
   prometheus::Histogram checkpoint_histogram{CheckpointBuckets()};
   Histogram checkpoint_duration{&checkpoint_histogram};
 
@@ -414,6 +418,7 @@ Histogram* Metrics::CheckpointDuration() { return &impl_->checkpoint_duration; }
 Gauge* Metrics::CheckpointSizeBytes() { return &impl_->checkpoint_size; }
 Counter* Metrics::Checkpoints() { return &impl_->checkpoints; }
 Counter* Metrics::CheckpointFailures() { return &impl_->checkpoint_failures; }
+Counter* Metrics::AdminUnauthenticated() { return &impl_->admin_unauthenticated; }
 Counter* Metrics::SinkRecords(std::string_view sink) {
   return impl_->Get(impl_->sink_records, sink);
 }

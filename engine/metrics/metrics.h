@@ -150,6 +150,9 @@ class Metrics {
   Counter* Checkpoints();
   Counter* CheckpointFailures();
 
+  // vigil_admin_unauthenticated_total: admin API calls refused for a missing or wrong token.
+  Counter* AdminUnauthenticated();
+
   // vigil_sink_records_total{sink}, vigil_sink_errors_total{sink}.
   Counter* SinkRecords(std::string_view sink);
   Counter* SinkErrors(std::string_view sink);
