@@ -18,6 +18,11 @@ struct Event {
   // ordering ties (arrival order) and for stable record ids.
   uint64_t seq = 0;
   uint32_t stream = 0;  // index of the stream in the rule set
+  // Scale-out (docs/scale-out.md): the repartition partition the event was read from. Only
+  // the rules whose key group lives in that partition process it (another process reads the
+  // same event from another partition for the other rules). kNoShard: every rule.
+  static constexpr uint16_t kNoShard = 0xFFFF;
+  uint16_t shard = kNoShard;
 };
 
 // Events are immutable once decoded and shared by every rule and partial match that refers

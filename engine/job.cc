@@ -171,6 +171,9 @@ absl::StatusOr<std::unique_ptr<Job>> Job::Create(std::shared_ptr<const cep::Rule
                       VIGIL_RETURN_IF_ERROR(inbox->RunPending());
                       return coordinator->MaybeCheckpoint(final);
                     });
+  // Scale-out: workers hand their snapshots' changes to the changelog of each stream's source.
+  std::vector<PartitionStateSink*> changelogs = im.input->ChangelogsByStream(rules->streams.size());
+  for (auto& w : im.workers) w->SetChangelogs(changelogs);
   runtime::Exchange* exchange = im.exchange.get();
   im.failure.OnFail([exchange] { exchange->Close(); });
   return job;

@@ -241,7 +241,7 @@ absl::StatusOr<JobStats> Launch(const RunSpec& spec_in, const Connectors& connec
                                                       std::string(source.status().message()));
     }
     if ((*source)->live()) live = true;
-    inputs.push_back(JobInput{s, std::move(source).value()});
+    inputs.push_back(JobInput{s, std::move(source).value(), {}});
   }
   // File outputs are flushed at checkpoints and at the end of a bounded run (fewer writes);
   // with a live input every output is flushed as records happen.

@@ -713,6 +713,7 @@ absl::Status EventDecoder::Decode(std::string_view line, uint64_t line_number, b
   event->raw.assign(text.data(), text.size());
   event->seq = line_number;
   event->stream = im.stream_index;
+  event->shard = Event::kNoShard;  // (a recycled event may have been a repartitioned one)
   return absl::OkStatus();
 }
 

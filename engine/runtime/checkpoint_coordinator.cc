@@ -137,6 +137,7 @@ absl::Status CheckpointCoordinator::InjectBarrier(bool savepoint, bool final,
   }
   meta.extra = EncodeRouterState();
   meta.rules = deployed_files_;
+  if (info->checkpoint) info->partition_commits = stages_.input->SharedStates();
   if (info->checkpoint) {
     started_id_ = info->id;
     if (board_ != nullptr) board_->SetCheckpointInFlight(true);
@@ -189,6 +190,12 @@ void CheckpointCoordinator::CommitLoop() {
 void CheckpointCoordinator::Commit(const PendingCommit& c) {
   const BarrierInfo& info = *c.info;
   absl::Status st = c.parts;
+  // Scale-out: the partitions' changelogs first (the workers' changes of this barrier were
+  // handed to them during the barrier; the markers make them count).
+  for (const auto& [sink, commits] : info.partition_commits) {
+    if (!st.ok()) break;
+    st = sink->Commit(info.id, commits);
+  }
   if (st.ok()) {
     std::string blob = state::EncodeCheckpointMeta(c.meta);
     auto done = options_.backend->Checkpoint(info.id, blob);

@@ -1,5 +1,7 @@
 #include "engine/runtime/decode_stage.h"
 
+#include "engine/runtime/encoded_event.h"
+
 #include <cstdint>
 #include <string>
 
@@ -35,9 +37,10 @@ absl::Status DecodeStage::Add(int stream, int partition, const SourceRecord& r) 
     current_ = free_tasks_.back();
     free_tasks_.pop_back();
     current_->stream = stream;
+    current_->shard = s.shard;
   }
   DecodeTask& t = *current_;
-  t.lines.push_back({t.text.size(), r.text.size(), r.seq, partition});
+  t.lines.push_back({t.text.size(), r.text.size(), r.seq, partition, r.encoded_event});
   t.text.append(r.text);
   if (t.lines.size() >= decode_lines_) return Dispatch();
   return absl::OkStatus();
@@ -76,6 +79,11 @@ absl::Status DecodeStage::ApplyWatermark(const PendingWatermark& w) {
 absl::Status DecodeStage::DecodeInline(StreamRouter::Stream& s, int partition,
                                        const SourceRecord& r) {
   std::shared_ptr<Event> event = s.decoder.NewEvent();
+  if (r.encoded_event) {
+    VIGIL_RETURN_IF_ERROR(DecodeEncodedEvent(r.text, s.index, s.shard, event.get()));
+    int64_t t = event->time.ms;
+    return router_->Accept(s, partition, std::move(event), t, kNoRoute);
+  }
   absl::Status st = s.decoder.Decode(r.text, r.seq, /*padded=*/true, event.get());
   if (!st.ok()) {
     return router_->Invalid(s, partition, r.seq,

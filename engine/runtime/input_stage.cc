@@ -16,6 +16,7 @@ InputStage::InputStage(std::vector<SourceInput> inputs, Options options)
     auto in = std::make_unique<Input>();
     in->source = std::move(si.source);
     in->stream_index = si.stream;
+    in->partition_streams = std::move(si.partition_streams);
     in->last_data_ms.assign(in->source->partitions(), 0);
     inputs_.push_back(std::move(in));
   }
@@ -23,7 +24,13 @@ InputStage::InputStage(std::vector<SourceInput> inputs, Options options)
 
 std::vector<int> InputStage::PartitionsPerStream(size_t streams) const {
   std::vector<int> parts(streams, 0);
-  for (const auto& in : inputs_) parts[in->stream_index] += in->source->partitions();
+  for (const auto& in : inputs_) {
+    if (in->partition_streams.empty()) {
+      parts[in->stream_index] += in->source->partitions();
+    } else {
+      for (int s : in->partition_streams) parts[s] += 1;
+    }
+  }
   return parts;
 }
 
@@ -37,15 +44,40 @@ void InputStage::Connect(StreamRouter* router, DecodeStage* decode, Exchange* ex
   board_ = board;
   on_round_ = std::move(on_round);
   partition_map_.assign(router->streams().size(), {});
+  mover_ = std::make_unique<PartitionMover>(exchange, router, decode);
   for (auto& in : inputs_) {
-    auto& map = partition_map_[in->stream_index];
-    in->stream = router->stream(in->stream_index);
-    in->first_partition = static_cast<int>(map.size());
-    for (int p = 0; p < in->source->partitions(); ++p) map.emplace_back(in.get(), p);
-    in->can_idle = in->source->live() && !in->stream->processing_time() &&
+    SharedSource* shared = in->source->AsShared();
+    in->stream = router->stream(in->stream_of(0));
+    if (in->partition_streams.empty()) in->first_partition =
+        static_cast<int>(partition_map_[in->stream_index].size());
+    for (int p = 0; p < in->source->partitions(); ++p) {
+      StreamRouter::Stream* s = router->stream(in->stream_of(p));
+      partition_map_[s->index].emplace_back(in.get(), p);
+      in->streams.push_back(s);
+      if (in->source->explicit_watermarks_only()) s->tracker.SetExplicitOnly(true);
+      if (shared != nullptr && !in->partition_streams.empty()) {
+        // Scale-out: the stream is partition p of a shared source; until the group assigns
+        // it to this process it holds nothing back.
+        s->shared = shared;
+        s->shard = p;
+        router->ResetStream(*s);
+      }
+    }
+    // Shared sources' partitions never go idle by silence: their writers say when.
+    in->can_idle = shared == nullptr && in->source->live() && !in->stream->processing_time() &&
                    in->stream->def->idle_after.has_value();
     if (in->can_idle) has_idle_inputs_ = true;
   }
+}
+
+absl::Status InputStage::TakeAssignmentChange(Input& in) {
+  SharedSource* shared = in.source->AsShared();
+  if (shared == nullptr) return absl::OkStatus();
+  std::optional<AssignmentChange> change = shared->TakeAssignmentChange();
+  if (!change) return absl::OkStatus();
+  std::vector<int> streams(in.streams.size());
+  for (size_t p = 0; p < streams.size(); ++p) streams[p] = in.streams[p]->index;
+  return mover_->Apply(streams, std::move(*change));
 }
 
 void InputStage::DescribeOrigin(int stream, int partition, uint64_t seq,
@@ -130,6 +162,9 @@ void InputStage::PublishStatus(bool force) {
 absl::Status InputStage::ReadChunk(Input& in, bool* progress) {
   absl::StatusOr<PollState> state = in.source->Poll(options_.chunk, &batch_);
   if (!state.ok()) return state.status();
+  // Partitions that moved before this batch's records (which are all of partitions owned
+  // after the change).
+  VIGIL_RETURN_IF_ERROR(TakeAssignmentChange(in));
   switch (*state) {
     case PollState::kData: {
       *progress = true;
@@ -139,7 +174,8 @@ absl::Status InputStage::ReadChunk(Input& in, bool* progress) {
         for (const SourceRecord& r : batch_) in.last_data_ms[r.partition] = now;
       }
       for (const SourceRecord& r : batch_) {
-        VIGIL_RETURN_IF_ERROR(decode_->Add(in.stream_index, in.first_partition + r.partition, r));
+        VIGIL_RETURN_IF_ERROR(
+            decode_->Add(in.stream_of(r.partition), in.stream_partition(r.partition), r));
       }
       return decode_->Dispatch();
     }
@@ -158,7 +194,7 @@ absl::Status InputStage::EndInput(Input& in) {
   in.ended = true;
   --remaining_;
   for (int p = 0; p < in.source->partitions(); ++p) {
-    VIGIL_RETURN_IF_ERROR(router_->EndPartition(*in.stream, in.first_partition + p));
+    VIGIL_RETURN_IF_ERROR(router_->EndPartition(*in.streams[p], in.stream_partition(p)));
   }
   return absl::OkStatus();
 }
@@ -201,7 +237,7 @@ absl::Status InputStage::Tick() {
     if (in->ended || !in->can_idle) continue;
     for (int p = 0; p < in->source->partitions(); ++p) {
       if (!in->source->caught_up(p)) continue;
-      if (now - in->last_data_ms[p] < in->stream->def->idle_after->ms) continue;
+      if (now - in->last_data_ms[p] < in->streams[p]->def->idle_after->ms) continue;
       idle_candidates_.push_back({in.get(), p});
     }
   }
@@ -210,14 +246,43 @@ absl::Status InputStage::Tick() {
                      int64_t la = a.in->last_data_ms[a.partition];
                      int64_t lb = b.in->last_data_ms[b.partition];
                      if (la != lb) return la < lb;
-                     return a.in->stream->tracker.max_seen(a.in->first_partition + a.partition) <
-                            b.in->stream->tracker.max_seen(b.in->first_partition + b.partition);
+                     return a.in->streams[a.partition]->tracker.max_seen(
+                                a.in->stream_partition(a.partition)) <
+                            b.in->streams[b.partition]->tracker.max_seen(
+                                b.in->stream_partition(b.partition));
                    });
   for (const IdleCandidate& c : idle_candidates_) {
-    VIGIL_ASSIGN_OR_RETURN(bool m, router_->MarkIdle(*c.in->stream, c.in->first_partition + c.partition));
+    VIGIL_ASSIGN_OR_RETURN(bool m, router_->MarkIdle(*c.in->streams[c.partition],
+                                                     c.in->stream_partition(c.partition)));
     moved = moved || m;
   }
   return moved ? exchange_->FlushAll() : absl::OkStatus();
+}
+
+std::vector<std::pair<PartitionStateSink*, std::vector<PartitionCommit>>>
+InputStage::SharedStates() const {
+  std::vector<std::pair<PartitionStateSink*, std::vector<PartitionCommit>>> out;
+  for (const auto& in : inputs_) {
+    SharedSource* shared = in->source->AsShared();
+    if (shared == nullptr) continue;
+    std::vector<PartitionCommit> commits;
+    for (int p : shared->owned()) {
+      if (p < 0 || p >= static_cast<int>(in->streams.size())) continue;
+      commits.push_back({p, shared->PartitionState(p), router_->EncodeBuffered(*in->streams[p])});
+    }
+    out.emplace_back(shared->state_sink(), std::move(commits));
+  }
+  return out;
+}
+
+std::vector<PartitionStateSink*> InputStage::ChangelogsByStream(size_t streams) const {
+  std::vector<PartitionStateSink*> out(streams, nullptr);
+  for (const auto& in : inputs_) {
+    SharedSource* shared = in->source->AsShared();
+    if (shared == nullptr) continue;
+    for (const StreamRouter::Stream* s : in->streams) out[s->index] = shared->state_sink();
+  }
+  return out;
 }
 
 std::vector<state::CheckpointMeta::Source> InputStage::Positions() const {

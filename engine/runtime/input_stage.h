@@ -25,6 +25,7 @@
 #include "engine/runtime/decode_stage.h"
 #include "engine/runtime/exchange.h"
 #include "engine/runtime/failure.h"
+#include "engine/runtime/partition_mover.h"
 #include "engine/runtime/status_board.h"
 #include "engine/runtime/stream_router.h"
 #include "engine/source/source.h"
@@ -37,6 +38,9 @@ inline constexpr int64_t kTickMs = 20;
 struct SourceInput {
   int stream = -1;
   std::unique_ptr<Source> source;
+  // Scale-out: partition p of a shared source feeds a stream of its own, partition_streams[p]
+  // (as that stream's only partition). Empty: every partition feeds `stream`.
+  std::vector<int> partition_streams;
 };
 
 class InputStage {
@@ -72,12 +76,23 @@ class InputStage {
 
   size_t size() const { return inputs_.size(); }
 
+  // Scale-out: at a barrier, each shared source's owned partitions' states (the source's
+  // position and the events their streams buffer), for the source's state sink to commit.
+  std::vector<std::pair<PartitionStateSink*, std::vector<PartitionCommit>>> SharedStates() const;
+  // The changelog of each stream (by stream index; null where none).
+  std::vector<PartitionStateSink*> ChangelogsByStream(size_t streams) const;
+
  private:
   struct Input {
     std::unique_ptr<Source> source;
-    StreamRouter::Stream* stream = nullptr;
+    StreamRouter::Stream* stream = nullptr;  // (of partition 0)
     int stream_index = -1;
     int first_partition = 0;  // the stream partition of the source's partition 0
+    std::vector<int> partition_streams;  // see SourceInput
+    std::vector<StreamRouter::Stream*> streams;  // by source partition
+    // The stream and stream partition a source partition feeds.
+    int stream_of(int p) const { return partition_streams.empty() ? stream_index : partition_streams[p]; }
+    int stream_partition(int p) const { return partition_streams.empty() ? first_partition + p : 0; }
     bool ended = false;
     bool waiting = false;      // the last poll found no data
     bool can_idle = false;     // live, event time and `idle after`
@@ -85,6 +100,8 @@ class InputStage {
   };
 
   absl::Status ReadChunk(Input& in, bool* progress);
+  // A shared source's partitions moved (scale-out): PartitionMover applies it.
+  absl::Status TakeAssignmentChange(Input& in);
   absl::Status EndInput(Input& in);
   absl::Status WaitForData();
   absl::Status Tick();
@@ -95,6 +112,7 @@ class InputStage {
   }
 
   std::vector<std::unique_ptr<Input>> inputs_;
+  std::unique_ptr<PartitionMover> mover_;
   // [stream][stream partition] -> (input, source partition)
   std::vector<std::vector<std::pair<Input*, int>>> partition_map_;
   Options options_;

@@ -22,6 +22,7 @@
 #include "engine/operator/operator.h"
 #include "engine/record.h"
 #include "engine/sink/sink.h"
+#include "engine/source/shared_source.h"
 #include "engine/state/checkpoint_meta.h"
 
 namespace vigil::engine::runtime {
@@ -57,6 +58,8 @@ struct BarrierInfo {
   std::string savepoint_path;
   int64_t started_ms = 0;      // steady clock
   state::CheckpointMeta meta;  // sources, watermarks, router state; sinks added at completion
+  // Scale-out: the partitions' states each shared source's sink commits with the checkpoint.
+  std::vector<std::pair<PartitionStateSink*, std::vector<PartitionCommit>>> partition_commits;
 };
 
 // Records read from one stream's sources, decoded by a worker while the router reads on
@@ -69,6 +72,7 @@ struct DecodeTask {
     size_t size;
     uint64_t seq;   // the record's seq in its source partition (a file's line number)
     int partition;  // the stream partition it was read from
+    bool encoded = false;  // SourceRecord::encoded_event: the codec's Event, not JSON
   };
   struct Decoded {
     EventPtr event;  // null: the line is invalid (its reason is the next entry of `errors`)
@@ -83,6 +87,7 @@ struct DecodeTask {
 
   // Filled by the router:
   int stream = 0;
+  int shard = Event::kNoShard;  // scale-out: the stream's repartition partition
   int64_t stamp = 0;  // processing-time streams: the arrival time stamped on every event
   std::string text;   // the lines back to back, then kSourcePadding bytes
   std::vector<Line> lines;
@@ -113,7 +118,16 @@ struct InspectRequest {
 };
 
 struct WorkItem {
-  enum Kind : uint8_t { kEvent, kWatermark, kBarrier, kEnd, kDecode, kInspect };
+  enum Kind : uint8_t {
+    kEvent,
+    kWatermark,
+    kBarrier,
+    kEnd,
+    kDecode,
+    kInspect,
+    kResetStream,  // scale-out: stream `index`'s rules start empty (its partition moved away)
+    kLoadState,    // scale-out: stream `index`'s rules restore these (StateKey, value) entries
+  };
   Kind kind = kEvent;
   int32_t index = 0;  // rule (kEvent) or stream (kWatermark)
   int64_t value = 0;  // watermark ms (kWatermark)
@@ -121,6 +135,7 @@ struct WorkItem {
   std::shared_ptr<const BarrierInfo> barrier;
   DecodeTask* task = nullptr;  // kDecode; owned by the router's decode stage
   std::shared_ptr<InspectRequest> inspect;  // kInspect
+  std::shared_ptr<const std::vector<std::pair<std::string, std::string>>> state;  // kLoadState
 };
 using WorkBatch = std::vector<WorkItem>;
 

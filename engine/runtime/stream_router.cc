@@ -1,6 +1,7 @@
 #include "engine/runtime/stream_router.h"
 
 #include "engine/metrics/metrics.h"
+#include "engine/operator/key_group.h"
 #include "engine/record_id.h"
 
 namespace vigil::engine::runtime {
@@ -53,7 +54,16 @@ int64_t StreamRouter::StampProcessingTime(Stream& s, int64_t now_ms) {
 absl::Status StreamRouter::RouteEvent(Stream& s, EventPtr e, uint64_t route) {
   const std::vector<int>& rules = topology_->rules_of_stream(s.index);
   for (size_t i = 0; i < rules.size(); ++i) {
-    int w = topology_->WorkerFromRoute(s.index, i, route, *e);
+    int w;
+    if (e->shard != Event::kNoShard && s.shared != nullptr) {
+      // Scale-out: this process handles the event only for the rules whose key group came
+      // through the event's repartition partition.
+      uint16_t kg = topology_->KeyGroupOfRule(s.index, i, *e);
+      if (s.shared->PartitionOfKeyGroup(kg) != e->shard) continue;
+      w = WorkerOfKeyGroup(kg, topology_->parallelism());
+    } else {
+      w = topology_->WorkerFromRoute(s.index, i, route, *e);
+    }
     WorkItem it;
     it.kind = WorkItem::kEvent;
     it.index = rules[i];
@@ -177,6 +187,38 @@ absl::StatusOr<bool> StreamRouter::AdvanceProcessingTime(int64_t now_ms) {
     }
   }
   return moved;
+}
+
+std::string StreamRouter::EncodeBuffered(const Stream& s) const {
+  Encoder enc;
+  std::vector<EventPtr> buffered = s.buffer.Contents();
+  enc.U64(buffered.size());
+  for (const EventPtr& e : buffered) enc.Ev(*e);
+  return std::move(enc.buffer());
+}
+
+absl::Status StreamRouter::RestoreBuffered(Stream& s, std::string_view state) {
+  if (state.empty()) return absl::OkStatus();
+  Decoder dec(state);
+  uint64_t n = 0;
+  VIGIL_RETURN_IF_ERROR(dec.U64(&n));
+  for (uint64_t i = 0; i < n; ++i) {
+    auto e = std::make_shared<Event>();
+    VIGIL_RETURN_IF_ERROR(dec.Ev(e.get()));
+    e->stream = static_cast<uint32_t>(s.index);
+    e->shard = static_cast<uint16_t>(s.shard);
+    EventTime t = e->time;
+    s.buffer.Push(std::move(e), t, kNoRoute);
+  }
+  return dec.ExpectDone();
+}
+
+void StreamRouter::ResetStream(Stream& s) {
+  s.buffer = ReorderBuffer();
+  s.tracker = WatermarkTracker(s.def->out_of_order, s.def->idle_after, s.partitions);
+  s.tracker.SetExplicitOnly(true);
+  s.tracker.MarkIdle(0);  // not owned: holds nothing back
+  exchange_->SetSentWatermark(s.index, Watermark::Min().ms);
 }
 
 void StreamRouter::Encode(Encoder* enc) const {

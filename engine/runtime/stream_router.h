@@ -25,6 +25,7 @@
 #include "engine/operator/reorder_buffer.h"
 #include "engine/runtime/exchange.h"
 #include "engine/runtime/topology.h"
+#include "engine/source/shared_source.h"
 #include "engine/time/watermark.h"
 
 namespace vigil::engine::metrics {
@@ -59,6 +60,10 @@ class StreamRouter {
     metrics::Counter* m_late = nullptr;
     metrics::Counter* m_invalid = nullptr;
     metrics::WatermarkLag* m_lag = nullptr;
+    // Scale-out: the repartition source feeding the stream (events carry a shard; partitions
+    // move between processes); null otherwise.
+    SharedSource* shared = nullptr;
+    int shard = Event::kNoShard;  // the repartition partition this stream is
     bool processing_time() const { return def->event_time_slot < 0; }
     bool all_ended() const { return ended == partitions; }
   };
@@ -106,6 +111,14 @@ class StreamRouter {
   // Raises every live processing-time stream's watermark to now - 1; true when one moved.
   absl::StatusOr<bool> AdvanceProcessingTime(int64_t now_ms);
   bool has_processing_time() const { return has_processing_time_; }
+
+  // Scale-out: each repartition partition is a stream of its own (one partition, explicit
+  // watermarks only). Its router state is the events it buffers now; a stream whose partition
+  // moved to another process is reset (nothing buffered, watermark back to Min, idle) and one
+  // that came is restored.
+  std::string EncodeBuffered(const Stream& s) const;
+  absl::Status RestoreBuffered(Stream& s, std::string_view state);
+  void ResetStream(Stream& s);
 
   // Router state for checkpoints: watermark trackers, processing-time clocks, counters and
   // reorder-buffer contents per stream.

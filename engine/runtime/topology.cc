@@ -37,6 +37,11 @@ Topology::Topology(std::shared_ptr<const cep::RuleSet> rules, int parallelism,
   }
 }
 
+uint16_t Topology::KeyGroupOfRule(int stream, size_t i, const Event& e) const {
+  const cep::RuleDef& rule = rules_->rules[stream_rules_[stream][i]];
+  return KeyGroupOf(PartitionKeyHash(rule.partition_slots, e));
+}
+
 int Topology::WorkerOf(int stream, size_t i, const Event& e) const {
   const cep::RuleDef& rule = rules_->rules[stream_rules_[stream][i]];
   return WorkerOfKeyGroup(KeyGroupOf(PartitionKeyHash(rule.partition_slots, e)), parallelism_);

@@ -49,6 +49,8 @@ class Topology {
   // Indices of the running rules that read stream s, in rule-set order.
   const std::vector<int>& rules_of_stream(int s) const { return stream_rules_[s]; }
 
+  // The key group of the event's key for the stream's i-th rule.
+  uint16_t KeyGroupOfRule(int stream, size_t i, const Event& e) const;
   // The worker owning the event's key group for the stream's i-th rule.
   int WorkerOf(int stream, size_t i, const Event& e) const;
   // The workers of every rule reading the stream, packed, or kNoRoute when they don't fit.

@@ -3,6 +3,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "engine/metrics/metrics.h"
 #include "engine/runtime/clock.h"
+#include "engine/runtime/encoded_event.h"
 #include "engine/state/state_key.h"
 
 namespace vigil::engine::runtime {
@@ -14,20 +15,30 @@ constexpr int64_t kOutputLingerUs = 1000;
 // How often operator stats (which may walk the live keys) are exported.
 constexpr int64_t kStatsIntervalMs = 250;
 
-// Writes an operator's snapshot into a WriteBatch under the operator's state id.
+// Writes an operator's snapshot into a WriteBatch under the operator's state id, and (scale-out)
+// hands every change to the stream's partition state sink (its changelog) too.
 class BatchSnapshotWriter final : public SnapshotWriter {
  public:
-  BatchSnapshotWriter(uint32_t op, state::WriteBatch* batch) : op_(op), batch_(batch) {}
+  BatchSnapshotWriter(uint32_t op, state::WriteBatch* batch, PartitionStateSink* changelog,
+                      uint64_t checkpoint)
+      : op_(op), batch_(batch), changelog_(changelog), checkpoint_(checkpoint) {}
   void Put(uint16_t key_group, std::string_view key, std::string_view value) override {
-    batch_->Put(state::StateKey(op_, key_group, key), std::string(value));
+    std::string k = state::StateKey(op_, key_group, key);
+    std::string v(value);
+    if (changelog_ != nullptr) changelog_->Changed(checkpoint_, key_group, k, &v);
+    batch_->Put(std::move(k), std::move(v));
   }
   void Delete(uint16_t key_group, std::string_view key) override {
-    batch_->Delete(state::StateKey(op_, key_group, key));
+    std::string k = state::StateKey(op_, key_group, key);
+    if (changelog_ != nullptr) changelog_->Changed(checkpoint_, key_group, k, nullptr);
+    batch_->Delete(std::move(k));
   }
 
  private:
   uint32_t op_;
   state::WriteBatch* batch_;
+  PartitionStateSink* changelog_;
+  uint64_t checkpoint_;
 };
 
 }  // namespace
@@ -186,6 +197,12 @@ absl::Status Worker::Handle(WorkBatch& batch, bool* ended) {
       case WorkItem::kInspect:
         Inspect(*item.inspect);
         break;
+      case WorkItem::kResetStream:
+        VIGIL_RETURN_IF_ERROR(ResetStream(item.index));
+        break;
+      case WorkItem::kLoadState:
+        VIGIL_RETURN_IF_ERROR(LoadState(item.index, *item.state));
+        break;
       case WorkItem::kEnd: {
         VIGIL_RETURN_IF_ERROR(Flush());
         UpdateMetrics(/*force=*/true);
@@ -214,6 +231,18 @@ void Worker::Decode(DecodeTask& t) {
   const bool processing_time = def.event_time_slot < 0;
   for (size_t i = 0; i < t.lines.size(); ++i) {
     std::shared_ptr<Event> e = d->NewEvent();
+    if (t.lines[i].encoded) {
+      // Already decoded by the writer (scale-out): the router routes it by its shard.
+      absl::Status st = DecodeEncodedEvent(t.line(i), t.stream, t.shard, e.get());
+      if (!st.ok()) {
+        t.decoded.push_back({nullptr, 0, 0});
+        t.errors.emplace_back(st.message());
+        continue;
+      }
+      int64_t time = e->time.ms;
+      t.decoded.push_back({std::move(e), time, kNoRoute});
+      continue;
+    }
     absl::Status st = d->Decode(t.line(i), t.lines[i].seq, /*padded=*/true, e.get());
     if (!st.ok()) {
       t.decoded.push_back({nullptr, 0, 0});
@@ -229,6 +258,39 @@ void Worker::Decode(DecodeTask& t) {
   t.MarkDone();
 }
 
+absl::Status Worker::ResetStream(int stream) {
+  // Another process owns the stream's partition now: its rules' state here is dropped (it is
+  // not written to any snapshot: the new owner restored it from the changelog).
+  for (int r : topology_->rules_of_stream(stream)) {
+    if (!ops_[r].op) continue;
+    if (!rule_metrics_.empty() && rule_metrics_[r].partial != nullptr) {
+      rule_metrics_[r].partial->Dec(static_cast<int64_t>(last_stats_[r].partial_matches));
+    }
+    last_stats_[r] = OperatorStats();
+    VIGIL_ASSIGN_OR_RETURN(ops_[r], MakeSlot(r));
+  }
+  watermarks_[stream] = Watermark::Min().ms;
+  return absl::OkStatus();
+}
+
+absl::Status Worker::LoadState(int stream,
+                               const std::vector<std::pair<std::string, std::string>>& entries) {
+  const Topology& t = *topology_;
+  const std::vector<int>& rules = t.rules_of_stream(stream);
+  for (const auto& [key, value] : entries) {
+    std::optional<uint16_t> kg = state::KeyGroupOf(key);
+    std::optional<uint32_t> op = state::OperatorOf(key);
+    if (!kg || !op) return absl::DataLossError("restored state: malformed state key");
+    int rule = -1;
+    for (int r : rules) {
+      if (ops_[r].op && t.op_id(r) == *op) rule = r;
+    }
+    if (rule < 0) continue;  // a rule this run does not have (its state is dropped)
+    VIGIL_RETURN_IF_ERROR(ops_[rule].op->Restore(*kg, state::UserKeyOf(key), value));
+  }
+  return absl::OkStatus();
+}
+
 void Worker::Inspect(const InspectRequest& req) {
   std::optional<KeyInspection> out;
   if (req.rule >= 0 && req.rule < static_cast<int>(ops_.size()) && ops_[req.rule].op) {
@@ -241,7 +303,7 @@ absl::Status Worker::OnBarrier(const std::shared_ptr<const BarrierInfo>& info) {
   absl::Status part;
   if (info->checkpoint && backend_ != nullptr) {
     static const std::vector<uint32_t> kNone;
-    part = Snapshot(info->reconfig ? info->reconfig->dropped_op_ids : kNone);
+    part = Snapshot(info->id, info->reconfig ? info->reconfig->dropped_op_ids : kNone);
   }
   VIGIL_RETURN_IF_ERROR(Flush());
   OutItem item;
@@ -300,7 +362,7 @@ absl::Status Worker::Reconfigure(const Reconfiguration& rc) {
   return absl::OkStatus();
 }
 
-absl::Status Worker::Snapshot(const std::vector<uint32_t>& dropped_op_ids) {
+absl::Status Worker::Snapshot(uint64_t checkpoint, const std::vector<uint32_t>& dropped_op_ids) {
   state::WriteBatch batch;
   const bool full = need_full_;
   state::KeyGroupRange range = topology_->RangeOfWorker(index_);
@@ -317,7 +379,10 @@ absl::Status Worker::Snapshot(const std::vector<uint32_t>& dropped_op_ids) {
     uint32_t id = topology_->op_id(r);
     // A previous write failed: rewrite this worker's whole range.
     if (full) VIGIL_RETURN_IF_ERROR(delete_range(id));
-    BatchSnapshotWriter writer(id, &batch);
+    int stream = topology_->rules().rules[r].stream;
+    PartitionStateSink* changelog =
+        stream < static_cast<int>(changelogs_.size()) ? changelogs_[stream] : nullptr;
+    BatchSnapshotWriter writer(id, &batch, changelog, checkpoint);
     absl::Status st = ops_[r].op->Snapshot(&writer, full);
     if (!st.ok()) {
       need_full_ = true;

@@ -39,6 +39,7 @@
 #include "engine/runtime/failure.h"
 #include "engine/runtime/status_board.h"
 #include "engine/runtime/topology.h"
+#include "engine/source/shared_source.h"
 #include "engine/state/state_backend.h"
 
 namespace vigil::engine::metrics {
@@ -79,6 +80,12 @@ class Worker final : public RecordRouter {
   bool runs(size_t rule) const { return ops_[rule].op != nullptr; }
   OperatorStats stats(size_t rule) const { return ops_[rule].op->stats(); }
 
+  // Scale-out: the changelog of each stream's state (by stream index; null: none). Set
+  // before the job runs.
+  void SetChangelogs(std::vector<PartitionStateSink*> by_stream) {
+    changelogs_ = std::move(by_stream);
+  }
+
   // RecordRouter: records from the operators, batched towards the output stage.
   absl::Status Route(const Record& r, const std::vector<int>& sinks) override;
 
@@ -113,7 +120,10 @@ class Worker final : public RecordRouter {
   absl::Status PushLane(OutBatch batch);
   void Decode(DecodeTask& t);
   absl::Status OnBarrier(const std::shared_ptr<const BarrierInfo>& info);
-  absl::Status Snapshot(const std::vector<uint32_t>& dropped_op_ids);
+  absl::Status Snapshot(uint64_t checkpoint, const std::vector<uint32_t>& dropped_op_ids);
+  absl::Status ResetStream(int stream);
+  absl::Status LoadState(int stream,
+                         const std::vector<std::pair<std::string, std::string>>& entries);
   void Inspect(const InspectRequest& req);
   void DiscardChanges();
   void UpdateMetrics(bool force = false);
@@ -135,6 +145,7 @@ class Worker final : public RecordRouter {
   FailureLatch* failure_;
   std::vector<Slot> ops_;  // by rule index; op null if not run
   std::vector<int64_t> watermarks_;  // by stream: the last watermark received
+  std::vector<PartitionStateSink*> changelogs_;  // by stream (scale-out)
   std::vector<std::unique_ptr<EventDecoder>> decoders_;  // by stream (parallel decoding)
   std::vector<OperatorStats> last_stats_;
   std::vector<RuleMetrics> rule_metrics_;  // empty without metrics

@@ -69,10 +69,11 @@ absl::StatusOr<Plan> MakePlan(const cep::RuleSet& rules, const std::string& app,
   plan.hash = std::string(hex, 12);
   const std::string prefix = "vigil." + app + "." + plan.hash + ".";
   plan.repart_topics.assign(rules.streams.size(), "");
+  plan.state_topics.assign(rules.streams.size(), "");
   for (const cep::RuleDef& r : rules.rules) {
     plan.repart_topics[r.stream] = prefix + "repart." + rules.streams[r.stream].name;
+    plan.state_topics[r.stream] = prefix + "state." + rules.streams[r.stream].name;
   }
-  plan.state_topic = prefix + "state";
   plan.positions_topic = prefix + "positions";
   plan.plan_topic = "vigil." + app + ".plan";
   return plan;
@@ -95,10 +96,12 @@ std::string DescribePlan(const Plan& plan, const cep::RuleSet& rules) {
     row(plan.repart_topics[s], plan.repartitions, "cleanup.policy=delete",
         ("events of stream '" + rules.streams[s].name + "' by key group, and watermark markers")
             .c_str());
+    row(plan.state_topics[s], plan.repartitions, "cleanup.policy=delete",
+        ("state of the rules reading '" + rules.streams[s].name +
+         "' and checkpoint markers, one partition per repartition partition (not compacted: "
+         "a restore folds it)")
+            .c_str());
   }
-  row(plan.state_topic, plan.repartitions, "cleanup.policy=delete",
-      "keyed state changes and checkpoint markers, one partition per repartition partition "
-      "(not compacted: a restore folds it; keep it longer than the checkpoint interval)");
   row(plan.positions_topic, 1, "cleanup.policy=delete",
       "the writers' input positions at their checkpoints");
   row(plan.plan_topic, 1, "cleanup.policy=delete",

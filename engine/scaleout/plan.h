@@ -22,7 +22,9 @@ struct Plan {
   std::string hash;       // 12 hex digits over the rules, the streams and R
   // By stream index: the repartition topic of each stream some rule reads ("" otherwise).
   std::vector<std::string> repart_topics;
-  std::string state_topic;      // changelog: R partitions
+  // By stream index: the changelog of the state of the rules reading it ("" otherwise): R
+  // partitions, partition p holding the state of p's key groups.
+  std::vector<std::string> state_topics;
   std::string positions_topic;  // writers' input positions: 1 partition
   std::string plan_topic;       // which plan each live process runs: 1 partition
 

@@ -42,6 +42,11 @@ struct SourceRecord {
   bool watermark = false;
   int64_t watermark_ms = 0;
   std::string_view watermark_error = {};
+  // `text` is an event already decoded and encoded with core/codec.h (Encoder::Ev: values,
+  // raw JSON, time, seq): a repartition source's record, not JSON to decode. Its seq is kept
+  // (it names the event's origin), and the event only goes to the rules whose key group lives
+  // in this partition (Event::shard).
+  bool encoded_event = false;
 };
 inline constexpr size_t kSourcePadding = 64;
 
@@ -69,6 +74,8 @@ class PartitionListener {
   // These partitions are no longer read by this process (after the call returns).
   virtual void OnRevoked(const std::vector<int>& partitions) = 0;
 };
+
+class SharedSource;
 
 class Source {
  public:
@@ -109,6 +116,14 @@ class Source {
 
   // Sources shared with other processes report assignment changes here (optional).
   virtual void SetPartitionListener(PartitionListener* listener) {}
+
+  // Watermarks come only from explicit watermark records (a repartition source, whose
+  // partitions interleave events of many writers): the job does not derive them from event
+  // times.
+  virtual bool explicit_watermarks_only() const { return false; }
+  // A source whose partitions (and the state behind them) move between processes
+  // (shared_source.h); null for ordinary sources.
+  virtual SharedSource* AsShared() { return nullptr; }
 };
 
 }  // namespace vigil::engine

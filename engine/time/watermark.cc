@@ -14,6 +14,7 @@ bool WatermarkTracker::Observe(int partition, EventTime t) {
   p.state = State::kActive;
   if (t <= p.max_seen && was_active) return false;
   p.max_seen = std::max(p.max_seen, t);
+  if (explicit_only_) return was_active ? false : Recompute();
   // Fast path: a single partition.
   if (parts_.size() == 1) {
     EventTime wm = p.max_seen - out_of_order_ - Duration(1);
@@ -37,6 +38,7 @@ bool WatermarkTracker::ObserveWatermark(int partition, Watermark wm) {
 }
 
 int64_t WatermarkTracker::PartitionWatermark(const Partition& p) const {
+  if (explicit_only_) return p.explicit_wm.ms;
   int64_t generated = p.max_seen == EventTime::Min()
                           ? Watermark::Min().ms
                           : (p.max_seen - out_of_order_ - Duration(1)).ms;

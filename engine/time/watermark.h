@@ -47,6 +47,10 @@ class WatermarkTracker {
   // stream's watermark advanced.
   bool ObserveWatermark(int partition, Watermark wm);
 
+  // Watermarks only from ObserveWatermark, never derived from event times (a scale-out
+  // repartition stream, where each partition interleaves the events of many writers).
+  void SetExplicitOnly(bool explicit_only) { explicit_only_ = explicit_only; }
+
   // The partition has ended (bounded input). Returns true when the watermark advanced.
   bool MarkEnded(int partition);
   // The partition has been silent for idle_after(); it no longer holds the watermark back.
@@ -89,6 +93,7 @@ class WatermarkTracker {
   std::optional<Duration> idle_after_;
   std::vector<Partition> parts_;
   Watermark current_ = Watermark::Min();
+  bool explicit_only_ = false;
 };
 
 }  // namespace vigil::engine

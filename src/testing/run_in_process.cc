@@ -99,7 +99,7 @@ absl::StatusOr<InProcessRun> RunRulesOnEvents(std::shared_ptr<const cep::RuleSet
   for (const StreamInput& in : inputs) {
     VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<engine::Source> source,
                            MemorySource(rules->streams.at(in.stream).name, in.jsonl));
-    job_inputs.push_back(engine::JobInput{in.stream, std::move(source)});
+    job_inputs.push_back(engine::JobInput{in.stream, std::move(source), {}});
   }
 
   engine::JobOptions options;

@@ -33,7 +33,7 @@ TEST(Plan, TopicsHashAndKeyGroupRanges) {
   EXPECT_EQ(plan->hash.size(), 12u);
   EXPECT_EQ(plan->repart_topics[0], "vigil.fraud." + plan->hash + ".repart.txn");
   EXPECT_EQ(plan->repart_topics[1], "");  // no rule reads it
-  EXPECT_EQ(plan->state_topic, "vigil.fraud." + plan->hash + ".state");
+  EXPECT_EQ(plan->state_topics[0], "vigil.fraud." + plan->hash + ".state.txn");
   // Every key group belongs to exactly the partition whose range holds it.
   for (int r : {1, 3, 16, 100, 128}) {
     auto p = MakePlan(*rules, "fraud", "", r);
@@ -56,7 +56,7 @@ TEST(Plan, TopicsHashAndKeyGroupRanges) {
   EXPECT_NE(MakePlan(*Compile(changed), "fraud", "", 16)->hash, plan->hash);
   EXPECT_FALSE(MakePlan(*rules, "bad app", "", 16).ok());
   EXPECT_FALSE(MakePlan(*rules, "fraud", "", 0).ok());
-  EXPECT_NE(DescribePlan(*plan, *rules).find(plan->state_topic), std::string::npos);
+  EXPECT_NE(DescribePlan(*plan, *rules).find(plan->state_topics[0]), std::string::npos);
 }
 
 TEST(ExchangeMessages, RoundTrip) {
