@@ -48,6 +48,10 @@ struct GroupConsumerOptions {
   std::vector<std::string> topics;  // subscribed (must exist)
   int session_timeout_ms = 6000;    // how soon a dead process's partitions move
   int heartbeat_interval_ms = 500;
+  // partition.assignment.strategy. cooperative-sticky (incremental) unless a group shares
+  // members with eager clients; an eager strategy (range, roundrobin) revokes every partition
+  // of every member at each rebalance and assigns the whole new set (the callbacks see that).
+  std::string assignment_strategy = "cooperative-sticky";
   LogFn log;
 };
 
