@@ -179,6 +179,9 @@ struct GroupConsumer::Impl {
         rd_kafka_pause_partitions(rk.get(), parts);
         return;
       }
+      // librdkafka keeps an application's pause across a revoke: a partition given back to
+      // this process starts unpaused (Pause() applies to one assignment only).
+      rd_kafka_resume_partitions(rk.get(), parts);
       for (const TopicPartition& tp : tps) SetAssigned(tp, true);
       return;
     }
@@ -299,7 +302,6 @@ absl::StatusOr<std::unique_ptr<GroupConsumer>> GroupConsumer::Open(GroupConsumer
            {"enable.auto.commit", "false"},
            {"enable.auto.offset.store", "false"},
            {"auto.offset.reset", "earliest"},
-           {"allow.auto.create.topics", "false"},
            {"session.timeout.ms", std::to_string(o.session_timeout_ms)},
            {"heartbeat.interval.ms", std::to_string(o.heartbeat_interval_ms)},
        }) {

@@ -28,7 +28,6 @@ absl::StatusOr<HandlePtr> NewReader(const ClientOptions& client, ClientContext* 
            {"enable.auto.offset.store", "false"},
            {"enable.partition.eof", "true"},
            {"auto.offset.reset", "earliest"},
-           {"allow.auto.create.topics", "false"},
        }) {
     VIGIL_RETURN_IF_ERROR(SetConf(conf.get(), key, value));
   }

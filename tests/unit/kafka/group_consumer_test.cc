@@ -358,6 +358,25 @@ TEST_F(GroupConsumerTest, WaitFdBecomesReadableWhenRecordsArrive) {
   ASSERT_TRUE(PollUntil({&a}, [&] { return a.records() == 2; }, std::chrono::seconds(5)));
 }
 
+// A suite of its own, so a cluster of its own: injected errors reach no other test's client.
+class GroupConsumerFailureTest : public GroupConsumerTest {};
+
+TEST_F(GroupConsumerFailureTest, ARefusedSessionTimeoutFailsPoll) {
+  CreateTopic("gcf-session", 1);
+  constexpr int16_t kApiJoinGroup = 11;
+  // What a real broker answers below its group.min.session.timeout.ms.
+  rd_kafka_mock_push_request_errors(cluster_->raw(), kApiJoinGroup, 1,
+                                    RD_KAFKA_RESP_ERR_INVALID_SESSION_TIMEOUT);
+  Member a{"a"};
+  a.Open(Opts("gf-session", "gcf-session", "a"));
+  std::vector<ConsumedRecord> out;
+  absl::Status st;
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (st.ok() && Clock::now() < deadline) st = a.consumer->Poll(10, 50, &out);
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_NE(st.message().find("INVALID_SESSION_TIMEOUT"), std::string::npos) << st;
+}
+
 // --- A member in another process, killed ---------------------------------------------------
 
 // The environment variable that makes ChildMember run (brokers, group, topic, '|'-separated).
