@@ -58,7 +58,8 @@ std::vector<TopicPartition> FromList(const rd_kafka_topic_partition_list_t* list
   std::vector<TopicPartition> out;
   if (list == nullptr) return out;
   out.reserve(list->cnt);
-  for (int i = 0; i < list->cnt; ++i) out.push_back({list->elems[i].topic, list->elems[i].partition});
+  for (int i = 0; i < list->cnt; ++i)
+    out.push_back({list->elems[i].topic, list->elems[i].partition});
   return out;
 }
 
@@ -71,7 +72,8 @@ std::string Describe(const std::vector<TopicPartition>& tps) {
 }
 
 std::string TakeErrorText(rd_kafka_error_t* error) {
-  std::string text = std::string(rd_kafka_error_string(error)) + " (" + rd_kafka_error_name(error) + ")";
+  std::string text =
+      std::string(rd_kafka_error_string(error)) + " (" + rd_kafka_error_name(error) + ")";
   rd_kafka_error_destroy(error);
   return text;
 }
@@ -89,7 +91,7 @@ struct GroupConsumer::Impl {
   GroupConsumerOptions options;
   AssignedFn on_assigned;
   RevokedFn on_revoked;
-  std::string name;  // "kafka group consumer GROUP (topics T) on BROKERS" for messages
+  std::string name;   // "kafka group consumer GROUP (topics T) on BROKERS" for messages
   ClientContext ctx;  // before rk: librdkafka's callbacks reach it until rk is destroyed
   HandlePtr rk;
   QueuePtr queue;
@@ -169,10 +171,12 @@ struct GroupConsumer::Impl {
         error = rd_kafka_incremental_assign(rk.get(), parts);
       } else {
         rd_kafka_resp_err_t e = rd_kafka_assign(rk.get(), parts);
-        if (e != RD_KAFKA_RESP_ERR_NO_ERROR) error = rd_kafka_error_new(e, "%s", rd_kafka_err2str(e));
+        if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+          error = rd_kafka_error_new(e, "%s", rd_kafka_err2str(e));
       }
       if (error != nullptr) {
-        Fail(Error(absl::StatusCode::kInternal, "assign " + Describe(tps) + ": " + TakeErrorText(error)));
+        Fail(Error(absl::StatusCode::kInternal,
+                   "assign " + Describe(tps) + ": " + TakeErrorText(error)));
         return;
       }
       if (!usable) {
@@ -213,7 +217,8 @@ struct GroupConsumer::Impl {
       if (e != RD_KAFKA_RESP_ERR_NO_ERROR) error = rd_kafka_error_new(e, "%s", rd_kafka_err2str(e));
     }
     if (error != nullptr && !closing) {
-      Fail(Error(absl::StatusCode::kInternal, "unassign " + Describe(tps) + ": " + TakeErrorText(error)));
+      Fail(Error(absl::StatusCode::kInternal,
+                 "unassign " + Describe(tps) + ": " + TakeErrorText(error)));
     } else if (error != nullptr) {
       rd_kafka_error_destroy(error);
     }
@@ -265,13 +270,16 @@ absl::StatusOr<std::unique_ptr<GroupConsumer>> GroupConsumer::Open(GroupConsumer
   auto impl = std::make_unique<Impl>();
   impl->name = "kafka group consumer " + options.group + " (topics " + Join(options.topics) +
                ") on " + options.client.brokers;
-  if (options.client.brokers.empty()) return impl->Error(absl::StatusCode::kInvalidArgument, "empty brokers");
+  if (options.client.brokers.empty())
+    return impl->Error(absl::StatusCode::kInvalidArgument, "empty brokers");
   if (options.group.empty()) return impl->Error(absl::StatusCode::kInvalidArgument, "empty group");
   if (options.topics.empty()) return impl->Error(absl::StatusCode::kInvalidArgument, "no topics");
   for (size_t i = 0; i < options.topics.size(); ++i) {
-    if (options.topics[i].empty()) return impl->Error(absl::StatusCode::kInvalidArgument, "empty topic name");
+    if (options.topics[i].empty())
+      return impl->Error(absl::StatusCode::kInvalidArgument, "empty topic name");
     if (!impl->topic_index.emplace(options.topics[i], static_cast<int>(i)).second) {
-      return impl->Error(absl::StatusCode::kInvalidArgument, "topic '" + options.topics[i] + "' named twice");
+      return impl->Error(absl::StatusCode::kInvalidArgument,
+                         "topic '" + options.topics[i] + "' named twice");
     }
   }
   if (options.session_timeout_ms <= 0 || options.heartbeat_interval_ms <= 0 ||
@@ -329,7 +337,8 @@ absl::StatusOr<std::unique_ptr<GroupConsumer>> GroupConsumer::Open(GroupConsumer
   if (!counts.ok()) return fail(counts.status());
   for (size_t i = 0; i < counts->size(); ++i) impl->assigned[i].assign((*counts)[i], 0);
 
-  PartitionListPtr subscription(rd_kafka_topic_partition_list_new(static_cast<int>(o.topics.size())));
+  PartitionListPtr subscription(
+      rd_kafka_topic_partition_list_new(static_cast<int>(o.topics.size())));
   for (const std::string& t : o.topics) {
     rd_kafka_topic_partition_list_add(subscription.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   }
@@ -352,7 +361,8 @@ absl::Status GroupConsumer::Poll(size_t max, int timeout_ms, std::vector<Consume
     int wait = 0;
     if (s.kept.empty()) {
       wait = static_cast<int>(std::max<int64_t>(
-          0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count()));
+          0,
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count()));
     }
     rd_kafka_message_t* m = rd_kafka_consumer_poll(s.rk.get(), wait);
     if (m == nullptr) break;
@@ -419,15 +429,18 @@ absl::Status PauseOrResume(GroupConsumer::Impl* s, const TopicPartition& tp, boo
                                   : rd_kafka_resume_partitions(s->rk.get(), list.get());
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = list->elems[0].err;
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return s->Error(absl::StatusCode::kFailedPrecondition,
-                    std::string(pause ? "pause " : "resume ") + Describe({tp}) + ": " + ErrorText(err));
+    return s->Error(
+        absl::StatusCode::kFailedPrecondition,
+        std::string(pause ? "pause " : "resume ") + Describe({tp}) + ": " + ErrorText(err));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::Status GroupConsumer::Pause(const TopicPartition& tp) { return PauseOrResume(impl_.get(), tp, true); }
+absl::Status GroupConsumer::Pause(const TopicPartition& tp) {
+  return PauseOrResume(impl_.get(), tp, true);
+}
 absl::Status GroupConsumer::Resume(const TopicPartition& tp) {
   return PauseOrResume(impl_.get(), tp, false);
 }

@@ -28,7 +28,8 @@ absl::StatusOr<std::vector<int>> PartitionCounts(rd_kafka_t* rk,
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) break;
     const rd_kafka_metadata_t* raw = nullptr;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &raw, static_cast<int>(left.count()));
+    rd_kafka_resp_err_t err =
+        rd_kafka_metadata(rk, 1, nullptr, &raw, static_cast<int>(left.count()));
     MetadataPtr md(raw);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       last_error = ErrorText(err);

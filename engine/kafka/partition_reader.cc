@@ -51,28 +51,30 @@ absl::StatusOr<int> PartitionCount(const ClientOptions& client, std::string_view
   ClientContext ctx;
   ctx.log = [](std::string_view) {};  // errors are in the result
   auto conf = MakeConf(client, &ctx);
-  if (!conf.ok()) return absl::Status(conf.status().code(), name + ": " + std::string(conf.status().message()));
+  if (!conf.ok())
+    return absl::Status(conf.status().code(), name + ": " + std::string(conf.status().message()));
   auto rk = NewClient(RD_KAFKA_PRODUCER, std::move(*conf));
-  if (!rk.ok()) return absl::Status(rk.status().code(), name + ": " + std::string(rk.status().message()));
-  VIGIL_ASSIGN_OR_RETURN(std::vector<int> counts,
-                         PartitionCounts(rk->get(), {std::string(topic)}, client.brokers, timeout_ms));
+  if (!rk.ok())
+    return absl::Status(rk.status().code(), name + ": " + std::string(rk.status().message()));
+  VIGIL_ASSIGN_OR_RETURN(std::vector<int> counts, PartitionCounts(rk->get(), {std::string(topic)},
+                                                                  client.brokers, timeout_ms));
   return counts[0];
 }
 
-absl::Status ReadPartition(const ClientOptions& client, std::string_view topic,
-                           int32_t partition, int64_t from_offset,
+absl::Status ReadPartition(const ClientOptions& client, std::string_view topic, int32_t partition,
+                           int64_t from_offset,
                            const std::function<absl::Status(const ConsumedRecord&)>& fn,
                            int timeout_ms) {
   const std::string t(topic);
-  const std::string name =
-      "reading kafka topic '" + t + "' partition " + std::to_string(partition) + " on " + client.brokers;
+  const std::string name = "reading kafka topic '" + t + "' partition " +
+                           std::to_string(partition) + " on " + client.brokers;
   auto fail = [&name](const absl::Status& st) {
     return absl::Status(st.code(), name + ": " + std::string(st.message()));
   };
   if (client.brokers.empty()) return fail(absl::InvalidArgumentError("empty brokers"));
   if (from_offset < 0 && from_offset != RD_KAFKA_OFFSET_BEGINNING) {
-    return fail(absl::InvalidArgumentError("from_offset must be >= 0 or -2 (the oldest record), not " +
-                                           std::to_string(from_offset)));
+    return fail(absl::InvalidArgumentError(
+        "from_offset must be >= 0 or -2 (the oldest record), not " + std::to_string(from_offset)));
   }
   const auto deadline = Clock::now() + std::chrono::milliseconds(std::max(timeout_ms, 1));
   ClientContext ctx;
@@ -88,12 +90,13 @@ absl::Status ReadPartition(const ClientOptions& client, std::string_view topic,
   auto counts = PartitionCounts(rk.get(), {t}, client.brokers, MsLeft(deadline));
   if (!counts.ok()) return fail(counts.status());
   if (partition < 0 || partition >= (*counts)[0]) {
-    return fail(absl::NotFoundError("the topic has " + std::to_string((*counts)[0]) + " partitions"));
+    return fail(
+        absl::NotFoundError("the topic has " + std::to_string((*counts)[0]) + " partitions"));
   }
   // The end is fixed now: records appended later are not read.
   int64_t low = 0, high = 0;
-  rd_kafka_resp_err_t err =
-      rd_kafka_query_watermark_offsets(rk.get(), t.c_str(), partition, &low, &high, MsLeft(deadline));
+  rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk.get(), t.c_str(), partition, &low,
+                                                             &high, MsLeft(deadline));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return fail(absl::UnavailableError("cannot read the end offset: " + ErrorText(err)));
   }
@@ -103,7 +106,8 @@ absl::Status ReadPartition(const ClientOptions& client, std::string_view topic,
   PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(list.get(), t.c_str(), partition)->offset = start;
   err = rd_kafka_assign(rk.get(), list.get());
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(absl::InternalError("assign: " + ErrorText(err)));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return fail(absl::InternalError("assign: " + ErrorText(err)));
 
   int64_t next = start;  // the next offset expected
   std::vector<char> buffer;
@@ -140,7 +144,8 @@ absl::Status ReadPartition(const ClientOptions& client, std::string_view topic,
     next = m->offset + 1;
     msgs.assign(1, m.get());
     one.clear();
-    CopyRecords(msgs, GroupConsumer::kPadding, [](const rd_kafka_message_t*) { return 0; }, &buffer, &one);
+    CopyRecords(
+        msgs, GroupConsumer::kPadding, [](const rd_kafka_message_t*) { return 0; }, &buffer, &one);
     absl::Status st = fn(one[0]);
     if (!st.ok()) return st;
   }

@@ -61,13 +61,15 @@ struct TxnProducer::Impl {
     Fatal(&text);
     return Error(absl::StatusCode::kUnavailable,
                  "fatal error (fenced by a newer producer with the same transactional id, or "
-                 "broken): " + text);
+                 "broken): " +
+                     text);
   }
 
   void OnDelivery(const rd_kafka_message_t& m) {
     if (m.err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
     // Purged records are those of an aborted transaction: not an error of the next one.
-    if (m.err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m.err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) return;
+    if (m.err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m.err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+      return;
     std::lock_guard<std::mutex> lock(mu);
     if (failed_deliveries++ == 0) {
       first_delivery_error = "delivery to " + std::string(rd_kafka_topic_name(m.rkt)) + "[" +
@@ -78,9 +80,9 @@ struct TxnProducer::Impl {
   absl::Status DeliveryError() {
     std::lock_guard<std::mutex> lock(mu);
     if (failed_deliveries == 0) return absl::OkStatus();
-    return Error(absl::StatusCode::kUnavailable,
-                 first_delivery_error + " (" + std::to_string(failed_deliveries) +
-                     " records failed in this transaction)");
+    return Error(absl::StatusCode::kUnavailable, first_delivery_error + " (" +
+                                                     std::to_string(failed_deliveries) +
+                                                     " records failed in this transaction)");
   }
   void ResetDeliveryErrors() {
     rd_kafka_poll(rk.get(), 0);  // serve reports still queued (those of the purge)
@@ -98,7 +100,8 @@ struct TxnProducer::Impl {
     const bool retriable = rd_kafka_error_is_retriable(error);
     rd_kafka_error_destroy(error);
     if (fatal) return FatalStatus();
-    return Error(retriable ? absl::StatusCode::kDeadlineExceeded : absl::StatusCode::kInternal, text);
+    return Error(retriable ? absl::StatusCode::kDeadlineExceeded : absl::StatusCode::kInternal,
+                 text);
   }
 
   absl::Status Begin() {
@@ -140,8 +143,8 @@ TxnProducer::~TxnProducer() = default;
 absl::StatusOr<std::unique_ptr<TxnProducer>> TxnProducer::Open(TxnProducerOptions options,
                                                                int timeout_ms) {
   auto impl = std::make_unique<Impl>();
-  impl->name = "kafka transactional producer " + options.transactional_id + " on " +
-               options.client.brokers;
+  impl->name =
+      "kafka transactional producer " + options.transactional_id + " on " + options.client.brokers;
   using Code = absl::StatusCode;
   if (options.client.brokers.empty()) return impl->Error(Code::kInvalidArgument, "empty brokers");
   if (options.transactional_id.empty()) {
@@ -221,8 +224,8 @@ absl::Status TxnProducer::Produce(std::string_view topic, int32_t partition, std
         s.rk.get(), RD_KAFKA_V_TOPIC(t.c_str()), RD_KAFKA_V_PARTITION(partition),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_HEADERS(hdrs),
+        RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {  // the record owns the headers now
       if (s.produced.fetch_add(1, std::memory_order_relaxed) % kPollEvery == 0) {
         rd_kafka_poll(s.rk.get(), 0);
@@ -280,7 +283,8 @@ absl::Status TxnProducer::Commit(int timeout_ms) {
                    "transaction aborted: " + std::string(flushed.message()));
   }
   while (true) {
-    rd_kafka_error_t* error = rd_kafka_commit_transaction(s.rk.get(), std::max(MsLeft(deadline), 1));
+    rd_kafka_error_t* error =
+        rd_kafka_commit_transaction(s.rk.get(), std::max(MsLeft(deadline), 1));
     if (error == nullptr) break;
     if (rd_kafka_error_is_fatal(error)) {
       rd_kafka_error_destroy(error);

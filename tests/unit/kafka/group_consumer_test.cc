@@ -167,7 +167,10 @@ TEST_F(GroupConsumerTest, TwoMembersSplitThePartitionsAndStartWhereTheCallbackSa
   a.start = b.start = [](int) { return int64_t{5}; };
   a.Open(Opts("g-split", "gc-split", "a"));
   b.Open(Opts("g-split", "gc-split", "b"));
-  ASSERT_TRUE(PollUntil({&a, &b}, [&] { return Split({&a, &b}, 4) && a.records() + b.records() == 20; }))
+  ASSERT_TRUE(PollUntil({&a, &b},
+                        [&] {
+                          return Split({&a, &b}, 4) && a.records() + b.records() == 20;
+                        }))
       << "a owns " << a.owned.size() << ", b " << b.owned.size() << "; read " << a.records() << "+"
       << b.records();
   for (Member* m : {&a, &b}) {
@@ -175,7 +178,8 @@ TEST_F(GroupConsumerTest, TwoMembersSplitThePartitionsAndStartWhereTheCallbackSa
     EXPECT_EQ(m->bad_padding, 0) << m->name;
     EXPECT_TRUE(m->revokes.empty()) << m->name;
     for (int p : m->owned) {
-      EXPECT_EQ(m->offsets[p], (std::vector<int64_t>{5, 6, 7, 8, 9})) << m->name << " partition " << p;
+      EXPECT_EQ(m->offsets[p], (std::vector<int64_t>{5, 6, 7, 8, 9}))
+          << m->name << " partition " << p;
       for (int64_t o = 5; o < 10; ++o) {
         EXPECT_EQ((m->values[{p, o}]), Value(p, static_cast<int>(o) * 4 + p));
       }
@@ -189,14 +193,17 @@ TEST_F(GroupConsumerTest, WhenAMemberLeavesTheOtherGetsItsPartitions) {
   Member a{"a"}, b{"b"};
   a.Open(Opts("g-leave", "gc-leave", "a"));
   b.Open(Opts("g-leave", "gc-leave", "b"));
-  ASSERT_TRUE(PollUntil({&a, &b}, [&] { return Split({&a, &b}, 4) && a.records() + b.records() == 8; }));
+  ASSERT_TRUE(PollUntil({&a, &b}, [&] {
+    return Split({&a, &b}, 4) && a.records() + b.records() == 8;
+  }));
   const std::set<int> b_had = b.owned;
 
   const auto left = Clock::now();
   b.consumer.reset();  // leaves the group
   ASSERT_TRUE(PollUntil({&a}, [&] { return a.owned.size() == 4; }))
       << "a owns " << a.owned.size() << " partitions";
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - left).count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - left).count();
   std::printf("[ failover ] a member that left cleanly: its partitions moved in %lld ms\n",
               static_cast<long long>(ms));
   EXPECT_LT(ms, kSessionTimeoutMs + 3000);
@@ -206,7 +213,8 @@ TEST_F(GroupConsumerTest, WhenAMemberLeavesTheOtherGetsItsPartitions) {
 
   // a reads b's partitions from their start (the callback's offset), and the new records.
   ProduceMany("gc-leave", 4, 4, 8);  // offset 2 in each partition
-  ASSERT_TRUE(PollUntil({&a}, [&] { return a.records() == 12; }, std::chrono::seconds(10)))
+  ASSERT_TRUE(PollUntil(
+      {&a}, [&] { return a.records() == 12; }, std::chrono::seconds(10)))
       << a.records();
   for (int p = 0; p < 4; ++p) EXPECT_EQ(a.offsets[p], (std::vector<int64_t>{0, 1, 2})) << p;
   EXPECT_EQ(a.outside_assignment, 0);
@@ -218,14 +226,19 @@ TEST_F(GroupConsumerTest, AThirdMemberTakesPartitionsWithoutRevokingTheOthers) {
   Member a{"a"}, b{"b"}, c{"c"};
   a.Open(Opts("g-third", "gc-third", "a"));
   b.Open(Opts("g-third", "gc-third", "b"));
-  ASSERT_TRUE(PollUntil({&a, &b}, [&] { return Split({&a, &b}, 4) && a.records() + b.records() == 40; }));
+  ASSERT_TRUE(PollUntil({&a, &b}, [&] {
+    return Split({&a, &b}, 4) && a.records() + b.records() == 40;
+  }));
   const std::set<int> a_had = a.owned, b_had = b.owned;
   a.assigns.clear();
   b.assigns.clear();
 
   c.start = [](int) { return int64_t{10}; };  // only what is produced from now on
   c.Open(Opts("g-third", "gc-third", "c"));
-  ASSERT_TRUE(PollUntil({&a, &b, &c}, [&] { return Split({&a, &b, &c}, 4); }))
+  ASSERT_TRUE(PollUntil({&a, &b, &c},
+                        [&] {
+                          return Split({&a, &b, &c}, 4);
+                        }))
       << "a " << a.owned.size() << ", b " << b.owned.size() << ", c " << c.owned.size();
   // Balanced: 2, 1, 1 (sticky: c takes one partition from a member that had two).
   EXPECT_EQ(c.owned.size(), 1u);
@@ -235,7 +248,8 @@ TEST_F(GroupConsumerTest, AThirdMemberTakesPartitionsWithoutRevokingTheOthers) {
     EXPECT_TRUE(m->assigns.empty()) << m->name << " was assigned something new";
     std::set<int> revoked;
     for (const auto& r : m->revokes) revoked.insert(r.begin(), r.end());
-    for (int p : revoked) EXPECT_TRUE(c.owned.count(p)) << m->name << " lost " << p << " but c does not have it";
+    for (int p : revoked)
+      EXPECT_TRUE(c.owned.count(p)) << m->name << " lost " << p << " but c does not have it";
     std::set<int> kept;
     std::set_difference(had.begin(), had.end(), revoked.begin(), revoked.end(),
                         std::inserter(kept, kept.begin()));
@@ -248,7 +262,9 @@ TEST_F(GroupConsumerTest, AThirdMemberTakesPartitionsWithoutRevokingTheOthers) {
   const int moved = *c.owned.begin();
   const size_t a_before = a.offsets[moved].size() + b.offsets[moved].size();
   ProduceMany("gc-third", 4, 20, 40);  // offsets 10..14
-  ASSERT_TRUE(PollUntil({&a, &b, &c}, [&] { return a.records() + b.records() + c.records() == 40 + 20; }, std::chrono::seconds(10)))
+  ASSERT_TRUE(PollUntil(
+      {&a, &b, &c}, [&] { return a.records() + b.records() + c.records() == 40 + 20; },
+      std::chrono::seconds(10)))
       << a.records() << "+" << b.records() << "+" << c.records();
   EXPECT_EQ(c.offsets[moved], (std::vector<int64_t>{10, 11, 12, 13, 14}));
   EXPECT_EQ(a.offsets[moved].size() + b.offsets[moved].size(), a_before)
@@ -271,7 +287,8 @@ TEST_F(GroupConsumerTest, EagerStrategyRevokesAndReassignsEverything) {
   ASSERT_EQ(a.assigns.size(), 2u);
   EXPECT_EQ(a.assigns[1].size(), 2u);
   ProduceMany("gc-eager", 4, 8);
-  ASSERT_TRUE(PollUntil({&a, &b}, [&] { return a.records() + b.records() == 8; }, std::chrono::seconds(10)));
+  ASSERT_TRUE(PollUntil(
+      {&a, &b}, [&] { return a.records() + b.records() == 8; }, std::chrono::seconds(10)));
   EXPECT_EQ(a.outside_assignment + b.outside_assignment, 0);
   EXPECT_EQ(a.records(), 4u);
 }
@@ -305,7 +322,8 @@ TEST_F(GroupConsumerTest, AnAssignmentCallbackErrorFailsPollAndTheRecordsAreNotR
 
 TEST_F(GroupConsumerTest, OpenRejectsBadOptionsAndMissingTopics) {
   CreateTopic("gc-open", 1);
-  auto noop_assign = [](const std::vector<TopicPartition>& tps) -> absl::StatusOr<std::vector<int64_t>> {
+  auto noop_assign =
+      [](const std::vector<TopicPartition>& tps) -> absl::StatusOr<std::vector<int64_t>> {
     return std::vector<int64_t>(tps.size(), RD_KAFKA_OFFSET_BEGINNING);
   };
   auto noop_revoke = [](const std::vector<TopicPartition>&) { return absl::OkStatus(); };
@@ -344,7 +362,8 @@ TEST_F(GroupConsumerTest, WaitFdBecomesReadableWhenRecordsArrive) {
   ASSERT_GE(pfd.fd, 0);
   Produce("gc-fd", 0, "{\"x\":1}");
   EXPECT_EQ(::poll(&pfd, 1, 5000), 1);
-  ASSERT_TRUE(PollUntil({&a}, [&] { return a.records() == 1; }, std::chrono::seconds(5)));
+  ASSERT_TRUE(PollUntil(
+      {&a}, [&] { return a.records() == 1; }, std::chrono::seconds(5)));
   EXPECT_EQ((a.values[{0, 0}]), "{\"x\":1}");
   EXPECT_EQ(a.consumer->high_watermark({"gc-fd", 0}), 1);
   EXPECT_EQ(a.consumer->high_watermark({"gc-fd", 7}), -1);
@@ -352,10 +371,12 @@ TEST_F(GroupConsumerTest, WaitFdBecomesReadableWhenRecordsArrive) {
   // Paused: nothing is fetched; resumed: the record arrives.
   ASSERT_TRUE(a.consumer->Pause({"gc-fd", 0}).ok());
   Produce("gc-fd", 0, "{\"x\":2}");
-  PollUntil({&a}, [] { return false; }, std::chrono::milliseconds(700));
+  PollUntil(
+      {&a}, [] { return false; }, std::chrono::milliseconds(700));
   EXPECT_EQ(a.records(), 1u);
   ASSERT_TRUE(a.consumer->Resume({"gc-fd", 0}).ok());
-  ASSERT_TRUE(PollUntil({&a}, [&] { return a.records() == 2; }, std::chrono::seconds(5)));
+  ASSERT_TRUE(PollUntil(
+      {&a}, [&] { return a.records() == 2; }, std::chrono::seconds(5)));
 }
 
 // A suite of its own, so a cluster of its own: injected errors reach no other test's client.
@@ -390,7 +411,8 @@ TEST(GroupConsumerChild, DISABLED_ChildMember) {
   std::string s(spec);
   size_t bar1 = s.find('|'), bar2 = s.find('|', bar1 + 1);
   Member m{"child"};
-  m.Open(Options(s.substr(0, bar1), s.substr(bar1 + 1, bar2 - bar1 - 1), s.substr(bar2 + 1), "child"));
+  m.Open(
+      Options(s.substr(0, bar1), s.substr(bar1 + 1, bar2 - bar1 - 1), s.substr(bar2 + 1), "child"));
   size_t reported = SIZE_MAX;
   const auto deadline = Clock::now() + std::chrono::seconds(60);
   while (Clock::now() < deadline) {
@@ -419,7 +441,8 @@ TEST_F(GroupConsumerTest, AKilledMembersPartitionsMoveWithinTheSessionTimeout) {
   for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
   env.push_back(env_entry.data());
   env.push_back(nullptr);
-  std::string self = "/proc/self/exe", filter = "--gtest_filter=GroupConsumerChild.DISABLED_ChildMember",
+  std::string self = "/proc/self/exe",
+              filter = "--gtest_filter=GroupConsumerChild.DISABLED_ChildMember",
               disabled = "--gtest_also_run_disabled_tests";
   char* argv[] = {self.data(), filter.data(), disabled.data(), nullptr};
   pid_t child = -1;
@@ -445,9 +468,11 @@ TEST_F(GroupConsumerTest, AKilledMembersPartitionsMoveWithinTheSessionTimeout) {
 
   const auto killed = Clock::now();
   ASSERT_TRUE(PollUntil({&a}, [&] { return a.owned.size() == 4; })) << a.owned.size();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed).count();
-  std::printf("[ failover ] a killed member (session timeout %d ms): its partitions moved in %lld ms\n",
-              kSessionTimeoutMs, static_cast<long long>(ms));
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed).count();
+  std::printf(
+      "[ failover ] a killed member (session timeout %d ms): its partitions moved in %lld ms\n",
+      kSessionTimeoutMs, static_cast<long long>(ms));
   // The mock notices the death within session timeout + 1 s, then waits session timeout - 1 s
   // for the survivors to rejoin.
   EXPECT_LT(ms, 2 * kSessionTimeoutMs + 3000);

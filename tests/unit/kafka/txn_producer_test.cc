@@ -106,7 +106,9 @@ TEST_F(TxnProducerTest, CommittedRecordsAreReadableWithKeysAndHeaders) {
       EXPECT_EQ(r.offset, static_cast<int64_t>(j));
       EXPECT_EQ(r.key, "k" + std::to_string(i));
       EXPECT_EQ(r.value, "v" + std::to_string(i));
-      EXPECT_EQ(r.headers, (std::vector<std::pair<std::string, std::string>>{{"vigil-seq", std::to_string(i)}}));
+      EXPECT_EQ(
+          r.headers,
+          (std::vector<std::pair<std::string, std::string>>{{"vigil-seq", std::to_string(i)}}));
     }
   }
   // The next transaction is open: more records, another commit.
@@ -228,7 +230,8 @@ TEST_F(TxnProducerFailureTest, AFencedProducerFailsWithUnavailable) {
   auto p = Open(Opts("vigil.test.fenced"));
   ASSERT_NE(p, nullptr);
   ASSERT_TRUE(p->Produce("tpf-fence", 0, "", "x").ok());
-  rd_kafka_mock_push_request_errors(cluster_->raw(), kApiEndTxn, 1, RD_KAFKA_RESP_ERR_PRODUCER_FENCED);
+  rd_kafka_mock_push_request_errors(cluster_->raw(), kApiEndTxn, 1,
+                                    RD_KAFKA_RESP_ERR_PRODUCER_FENCED);
   absl::Status st = p->Commit(10000);
   EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
   EXPECT_NE(st.message().find("fenced"), std::string::npos) << st;
@@ -276,8 +279,9 @@ TEST(TxnProducerOpenTest, RejectsBadOptionsAndUnreachableBrokers) {
 TEST_F(KafkaTest, ReadPartitionReadsExactlyFromTheOffsetToTheEndAtTheCall) {
   CreateTopic("rp-range", 2);
   for (int i = 0; i < 10; ++i) {
-    ASSERT_TRUE(producer_->Produce("rp-range", 0, "key" + std::to_string(i), "v" + std::to_string(i),
-                                   {{"h", std::to_string(i)}})
+    ASSERT_TRUE(producer_
+                    ->Produce("rp-range", 0, "key" + std::to_string(i), "v" + std::to_string(i),
+                              {{"h", std::to_string(i)}})
                     .ok());
   }
   ASSERT_TRUE(producer_->Flush(Duration::Seconds(10)).ok());
@@ -310,7 +314,8 @@ TEST_F(KafkaTest, ReadPartitionReadsExactlyFromTheOffsetToTheEndAtTheCall) {
   std::vector<int64_t> seen;
   absl::Status st = ReadPartition(client, "rp-range", 0, 8, [&](const ConsumedRecord& r) {
     if (seen.empty()) {
-      for (int i = 0; i < 5; ++i) EXPECT_TRUE(producer_->Produce("rp-range", 0, std::nullopt, "more").ok());
+      for (int i = 0; i < 5; ++i)
+        EXPECT_TRUE(producer_->Produce("rp-range", 0, std::nullopt, "more").ok());
       EXPECT_TRUE(producer_->Flush(Duration::Seconds(10)).ok());
     }
     seen.push_back(r.offset);
