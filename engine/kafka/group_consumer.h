@@ -10,6 +10,14 @@
 // any record of a newly assigned partition; after a partition is revoked, Poll returns no
 // more records of it (records of it fetched earlier are dropped, not returned).
 //
+// Failover time: a member that closes (destructor) leaves the group at once; a member that
+// dies is noticed after session_timeout_ms. Then the coordinator rebalances (a real broker as
+// soon as the surviving members rejoined; librdkafka 2.0.2's mock waits session_timeout_ms -
+// 1000 ms). Measured on the mock with a 3 s session timeout: ~2.0 s after a clean leave,
+// 5-6 s after kill -9 (tests/unit/kafka/group_consumer_test.cc). Brokers refuse session
+// timeouts below their group.min.session.timeout.ms (6 s by default): Open succeeds, then
+// Poll fails with Unavailable (INVALID_SESSION_TIMEOUT).
+//
 // Thread-compatible: one thread at a time (Poll and the callbacks run on it).
 #include <cstdint>
 #include <functional>
@@ -48,6 +56,10 @@ struct GroupConsumerOptions {
   std::vector<std::string> topics;  // subscribed (must exist)
   int session_timeout_ms = 6000;    // how soon a dead process's partitions move
   int heartbeat_interval_ms = 500;
+  // partition.assignment.strategy. cooperative-sticky (incremental) unless a group shares
+  // members with eager clients; an eager strategy (range, roundrobin) revokes every partition
+  // of every member at each rebalance and assigns the whole new set (the callbacks see that).
+  std::string assignment_strategy = "cooperative-sticky";
   LogFn log;
 };
 
@@ -55,7 +67,11 @@ class GroupConsumer {
  public:
   static constexpr size_t kPadding = 64;
   // Partitions newly assigned to this process; returns for each the offset to start at
-  // (RD_KAFKA_OFFSET_BEGINNING = -2 for the oldest record). An error fails Poll().
+  // (RD_KAFKA_OFFSET_BEGINNING = -2 for the oldest record, RD_KAFKA_OFFSET_END = -1 for the
+  // end; an offset before the oldest record left starts at the oldest). An error (or a vector
+  // of the wrong size) fails the next Poll(); the partitions then stay with this process,
+  // paused, and none of their records is returned, until it closes (the caller is expected
+  // to give up and close).
   using AssignedFn = std::function<absl::StatusOr<std::vector<int64_t>>(
       const std::vector<TopicPartition>& partitions)>;
   // Partitions taken away from this process (before they are given to another).
@@ -70,9 +86,11 @@ class GroupConsumer {
                                                              int open_timeout_ms = 10000);
   ~GroupConsumer();  // leaves the group (revoking everything, without calling on_revoked)
 
-  // Up to `max` records, waiting at most `timeout_ms` (0: never waits). Runs the rebalance
-  // callbacks when the group rebalances. Errors: the callbacks' errors; Unavailable for a
-  // fatal consumer error (the group was fenced, authentication failed, a topic vanished).
+  // Up to `max` records (at most 65536), waiting at most `timeout_ms` for the first (0: never
+  // waits). Runs the rebalance callbacks when the group rebalances. Errors: the callbacks'
+  // errors (returned once); Unavailable for a fatal or permanent consumer error (the group
+  // was fenced, authentication failed, a topic vanished, the session timeout was refused);
+  // transient errors are logged once and retried by librdkafka.
   absl::Status Poll(size_t max, int timeout_ms, std::vector<ConsumedRecord>* out);
 
   // Readable when Poll() may return something (records, a rebalance); -1 when unavailable.
@@ -81,7 +99,9 @@ class GroupConsumer {
   std::vector<TopicPartition> assignment() const;
   // High watermark (the end offset) last known for a partition; -1 when unknown.
   int64_t high_watermark(const TopicPartition& tp) const;
-  // Stops / resumes fetching a partition (a bounded read at its end).
+  // Stops / resumes fetching a partition (a bounded read at its end). A pause lasts while the
+  // partition stays assigned: assigned again after a revoke, it starts unpaused.
+  // Errors: FailedPrecondition naming the partition (e.g. not known to this client).
   absl::Status Pause(const TopicPartition& tp);
   absl::Status Resume(const TopicPartition& tp);
 
